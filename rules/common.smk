@@ -1,0 +1,68 @@
+# Helpers shared by all branches: days, manifests, paths.
+
+import pandas as pd
+
+from seismake.archive import manifest_digest
+
+BRANCHES = ["noise", "noisi", "array", "classify", "locate"]
+AVAILABLE_BRANCHES = []
+
+
+def check_branches():
+    """Stop with a clear message when a branch is enabled that this version lacks."""
+    for branch in BRANCHES:
+        if config[branch]["enabled"] and branch not in AVAILABLE_BRANCHES:
+            raise WorkflowError(
+                f"config key {branch}.enabled: the {branch} branch is not available in this "
+                f"version of seismake (available: {AVAILABLE_BRANCHES or 'none'})"
+            )
+
+
+def day_list():
+    """ISO dates from start_date (inclusive) to end_date (exclusive), as NoisePy."""
+    days = pd.date_range(
+        config["start_date"], config["end_date"], inclusive="left", freq="D"
+    )
+    if len(days) == 0:
+        raise WorkflowError(
+            f"config keys start_date/end_date: no day in [{config['start_date']}, "
+            f"{config['end_date']})"
+        )
+    return [d.strftime("%Y-%m-%d") for d in days]
+
+
+DAYS = day_list()
+check_branches()
+
+
+wildcard_constraints:
+    day=r"\d{4}-\d{2}-\d{2}",
+
+
+def selection():
+    """Channel selection patterns (NoisePy's networks/stations/channels filters)."""
+    return {k: config[k] for k in ("networks", "stations", "channels", "locations")}
+
+
+def demo_archive_output():
+    """The demo archive directory when the demo is on, else nothing (an external archive)."""
+    return [config["archive"]["url"]] if config["demo"]["enabled"] else []
+
+
+def manifest_path(wildcards):
+    """The day's manifest, ancient: only its content (through manifest_params) reruns jobs."""
+    return ancient(f"results/manifest/{wildcards.day}.json")
+
+
+def manifest_version(wildcards):
+    """Digest of the day's manifest after the checkpoint ran; a changed archive reruns the day."""
+    return manifest_digest(checkpoints.manifest.get(day=wildcards.day).output[0])
+
+
+def all_targets():
+    """Final outputs of every enabled part of the workflow."""
+    return [
+        "results/archive/station_map.png",
+        "results/archive/availability.png",
+        "results/archive/summary.csv",
+    ]
