@@ -12,6 +12,6 @@ channels, segments, summary = summarize(
 with atomic_output(snakemake.output.station_map) as tmp:
     plot_station_map(channels, tmp)
 with atomic_output(snakemake.output.availability) as tmp:
-    plot_availability(segments, sorted(channels.seed_id), snakemake.params.days, tmp)
+    plot_availability(segments, sorted(set(summary.seed_id)), snakemake.params.days, tmp)
 with atomic_output(snakemake.output.summary) as tmp:
     summary.to_csv(tmp, index=False)

@@ -19,13 +19,13 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "envs", "config", "report"]
 
-#: the short demo the tests share: two days of 600 s
-SMALL_SPEC = DemoSpec(seed=7, start="2024-01-01", n_days=2, day_length_s=600.0)
+#: the short demo the tests share: three days of 600 s (S04 lacks the third)
+SMALL_SPEC = DemoSpec(seed=7, start="2024-01-01", n_days=3, day_length_s=600.0)
 
 
 @pytest.fixture(scope="session")
 def small_archive(tmp_path_factory) -> Path:
-    """A two-day demo archive of 600 s days (read-only: copy it before changing it)."""
+    """A three-day demo archive of 600 s days (read-only: copy it before changing it)."""
     root = tmp_path_factory.mktemp("archive") / "demo"
     write_demo_archive(root, SMALL_SPEC)
     return root

@@ -80,7 +80,9 @@ def test_manifest_rule_through_snakemake_anonymous(s3_endpoint, public_bucket, t
         assert man["archive"]["url"] == f"s3://{public_bucket}"
         assert len(man["objects"]) > 10
         assert all(o["etag"].startswith("md5:") for o in man["objects"])
-        problems = json.loads((work / f"results/archive/availability/{day}.problems.json").read_text())
+        problems = json.loads(
+            (work / f"results/archive/availability/{day}.problems.json").read_text()
+        )
         assert problems["problems"] == []
     assert (work / "results" / "archive" / "availability.png").stat().st_size > 10_000
     assert "AWS_SECRET" not in (work / "results/manifest/2024-01-01.json").read_text()

@@ -45,7 +45,7 @@ def test_demo_reruns_only_what_changed(tmp_path):
     assert set(summary.day) == {"2024-01-01", "2024-01-02", "2024-01-03"}
 
 
-def external_config(work, archive, end_date="2024-01-04"):
+def external_config(work, archive, end_date="2024-01-05"):
     cfg = {
         "start_date": "2024-01-01",
         "end_date": end_date,
@@ -71,20 +71,20 @@ def test_new_day_in_archive_reruns_only_that_day(tmp_path, small_archive):
     work = make_workdir(tmp_path / "wf")
     args = external_config(work, archive)
     run_snakemake(work, *args)
-    empty = json.loads((work / "results/manifest/2024-01-03.json").read_text())
+    empty = json.loads((work / "results/manifest/2024-01-04.json").read_text())
     assert empty["objects"] == []
 
-    # the archive receives the third day; listing again reruns only that day
-    spec3 = DemoSpec(**{**SMALL_SPEC.__dict__, "n_days": 3})
-    write_demo_archive(archive, spec3, days=[2])
+    # the archive receives a fourth day; listing again reruns only that day
+    spec4 = DemoSpec(**{**SMALL_SPEC.__dict__, "n_days": 4})
+    write_demo_archive(archive, spec4, days=[3])
     before = benchmark_mtimes(work)
     run_snakemake(work, *args, "--forcerun", "manifest")
     ran = jobs_run(before, benchmark_mtimes(work))
     assert {r for r in ran if not r.startswith("manifest/")} == {
-        "availability/2024-01-03.tsv",
+        "availability/2024-01-04.tsv",
         "archive_overview.tsv",
     }
-    full = json.loads((work / "results/manifest/2024-01-03.json").read_text())
+    full = json.loads((work / "results/manifest/2024-01-04.json").read_text())
     assert len(full["objects"]) > 10
 
 
@@ -99,7 +99,9 @@ def test_bad_input_is_skipped_named_and_counted(tmp_path, small_archive):
     work = make_workdir(tmp_path / "wf")
     run_snakemake(work, *external_config(work, archive, end_date="2024-01-03"))
 
-    problems = json.loads((work / "results/archive/availability/2024-01-01.problems.json").read_text())
+    problems = json.loads(
+        (work / "results/archive/availability/2024-01-01.problems.json").read_text()
+    )
     assert [p["object"].rsplit("/", 1)[1] for p in problems["problems"]] == [corrupt.name]
     assert "corrupt miniSEED" in problems["problems"][0]["reason"]
     manifest = json.loads((work / "results/manifest/2024-01-01.json").read_text())

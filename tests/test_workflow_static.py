@@ -83,9 +83,7 @@ def test_rule_env_lists_every_import(smk, name, body):
     env_file = (REPO / "rules" / keyword(body, "conda")).resolve()
     script = (REPO / "rules" / keyword(body, "script")).resolve()
     env = yaml.safe_load(env_file.read_text())
-    listed = {
-        re.split(r"[=<>]", d)[0] for d in env["dependencies"] if isinstance(d, str)
-    }
+    listed = {re.split(r"[=<>]", d)[0] for d in env["dependencies"] if isinstance(d, str)}
     assert (env_file.with_suffix("").name + ".post-deploy.sh") in {
         p.name for p in env_file.parent.iterdir()
     }, f"{env_file.name}: no post-deploy script installing seismake"

@@ -29,6 +29,19 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
             os.remove(tmp)
 
 
+def write_bytes_if_changed(path: str | Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` atomically unless the file already holds these bytes.
+
+    Returns True when the file was (re)written.
+    """
+    path = Path(path)
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(data)
+    return True
+
+
 @contextlib.contextmanager
 def atomic_directory(path: str | Path) -> Iterator[Path]:
     """Yield a temporary directory beside ``path``; rename it to ``path`` on success."""

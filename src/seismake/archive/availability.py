@@ -29,8 +29,8 @@ def scan_day(archive: Archive, manifest: Manifest) -> tuple[pd.DataFrame, list[d
         One row per contiguous trace: seed_id, start and end (ISO, UTC),
         sampling_rate (Hz), npts.
     problems
-        ``{"object": url, "reason": text}`` for corrupt objects and sampling rates that
-        disagree with StationXML (those objects contribute no segments).
+        ``{"object": url, "seed_id": id, "reason": text}`` for corrupt objects and
+        sampling rates that disagree with StationXML (they contribute no segments).
     """
     rows: list[dict] = []
     problems: list[dict] = []
@@ -41,7 +41,7 @@ def scan_day(archive: Archive, manifest: Manifest) -> tuple[pd.DataFrame, list[d
         except ArchiveUnreachable:
             raise
         except ArchiveError as exc:
-            problems.append({"object": url, "reason": str(exc)})
+            problems.append({"object": url, "seed_id": obj["seed_id"], "reason": str(exc)})
             continue
         expected = manifest.channels[obj["seed_id"]]["sampling_rate"]
         rates = sorted({float(tr.stats.sampling_rate) for tr in st})
@@ -49,6 +49,7 @@ def scan_day(archive: Archive, manifest: Manifest) -> tuple[pd.DataFrame, list[d
             problems.append(
                 {
                     "object": url,
+                    "seed_id": obj["seed_id"],
                     "reason": f"sampling rate {rates} Hz in data, {expected} Hz in StationXML",
                 }
             )

@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -24,6 +22,7 @@ from obspy import Inventory, UTCDateTime
 from seismake.archive.errors import ArchiveError, ArchiveUnreachable
 from seismake.archive.layout import Selection
 from seismake.archive.store import Archive
+from seismake.fileio import write_bytes_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ class Manifest:
     stationxml
         ``NET.STA -> {"path", "checksum"}`` of the StationXML used.
     skipped
-        Objects left out, each ``{"object": url, "reason": text}``.
+        Objects left out, each ``{"object": url, "seed_id": id, "reason": text}``.
     """
 
     day: str
@@ -130,13 +129,19 @@ def build_manifest(archive: Archive, day: UTCDateTime, selection: Selection) -> 
         inv = inventories[key]
         if inv is None:
             man.skipped.append(
-                {"object": archive.url_of(obj.path), "reason": man.stationxml[key]["error"]}
+                {
+                    "object": archive.url_of(obj.path),
+                    "seed_id": cd.seed_id,
+                    "reason": man.stationxml[key]["error"],
+                }
             )
             continue
         try:
             meta = channel_metadata(inv, cd.seed_id, day)
         except ValueError as exc:
-            man.skipped.append({"object": archive.url_of(obj.path), "reason": str(exc)})
+            man.skipped.append(
+                {"object": archive.url_of(obj.path), "seed_id": cd.seed_id, "reason": str(exc)}
+            )
             continue
         man.objects.append(obj.to_dict())
         man.channels[cd.seed_id] = meta
@@ -173,17 +178,9 @@ def write_if_changed(manifest: Manifest, path: str | Path) -> bool:
 
     Returns True when the file was (re)written.
     """
-    path = Path(path)
-    text = manifest.to_json()
-    if path.exists() and path.read_text() == text:
-        log.info("%s unchanged", path)
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
-    log.info("%s written", path)
-    return True
+    changed = write_bytes_if_changed(path, manifest.to_json().encode())
+    log.info("%s %s", path, "written" if changed else "unchanged")
+    return changed
 
 
 def read_manifest(path: str | Path) -> Manifest:

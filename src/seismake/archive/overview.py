@@ -23,14 +23,15 @@ def summarize(
     Returns
     -------
     channels
-        One row per SEED id seen on any day: seed_id, latitude, longitude, elevation_m,
+        One row per SEED id kept on any day: seed_id, latitude, longitude, elevation_m,
         sampling_rate (Hz).
     segments
         All segments of all days (columns of
         :data:`seismake.archive.availability.SEGMENT_COLUMNS`).
     summary
-        One row per (day, seed_id) of every channel: seconds of data, fraction of the
-        day covered, and the problems reported (objects skipped at listing or reading).
+        One row per day and SEED id (kept or skipped on any day): seconds of data,
+        fraction of the day covered, and the problems reported for it (skipped at
+        listing or unreadable).
     """
     mans = [read_manifest(p) for p in manifests]
     meta = {}
@@ -41,41 +42,32 @@ def summarize(
         columns=["seed_id", "latitude", "longitude", "elevation_m", "sampling_rate"],
     )
     frames = [pd.read_csv(p) for p in segment_files]
-    segments = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    segments = segments.reindex(columns=SEGMENT_COLUMNS)
-    problems = {}
+    segments = pd.concat(frames, ignore_index=True).reindex(columns=SEGMENT_COLUMNS)
+    issues: dict[tuple[str, str], list[str]] = {}
+    for man in mans:
+        for item in man.skipped:
+            issues.setdefault((man.day, item["seed_id"]), []).append(item["reason"])
     for p in problem_files:
         rec = json.loads(Path(p).read_text())
-        problems[rec["day"]] = rec["problems"]
+        for item in rec["problems"]:
+            issues.setdefault((rec["day"], item["seed_id"]), []).append(item["reason"])
+    seed_ids = sorted(set(meta) | {sid for _, sid in issues})
     rows = []
     for man in mans:
         day0 = UTCDateTime(man.day)
-        for sid in channels.seed_id:
-            seg = segments[segments.seed_id == sid]
+        for sid in seed_ids:
             seconds = 0.0
-            for s in seg.itertuples():
+            for s in segments[segments.seed_id == sid].itertuples():
                 start = max(UTCDateTime(s.start), day0)
                 end = min(UTCDateTime(s.end) + 1.0 / s.sampling_rate, day0 + 86400)
                 seconds += max(0.0, end - start)
-            issues = [
-                p["reason"]
-                for p in man.skipped + problems.get(man.day, [])
-                if _names_channel(p["object"], sid)
-            ]
             rows.append(
                 {
                     "day": man.day,
                     "seed_id": sid,
                     "seconds": round(seconds, 3),
                     "coverage": round(seconds / 86400, 6),
-                    "problems": "; ".join(issues),
+                    "problems": "; ".join(issues.get((man.day, sid), [])),
                 }
             )
     return channels, segments, pd.DataFrame(rows)
-
-
-def _names_channel(url: str, seed_id: str) -> bool:
-    """True when an object URL is the day-file of ``seed_id`` (SCEDC or SDS name)."""
-    net, sta, loc, cha = seed_id.split(".")
-    name = url.rsplit("/", 1)[-1]
-    return name.startswith((f"{net}{sta:_<5}{cha}{loc:_<3}", f"{seed_id}."))

@@ -152,7 +152,6 @@ class Archive:
             self.fs = s3fs.S3FileSystem(
                 anon=spec.anon,
                 endpoint_url=spec.endpoint_url,
-                retries=1,
                 skip_instance_cache=True,
                 config_kwargs={
                     "connect_timeout": spec.timeout_s,
