@@ -1,0 +1,103 @@
+"""Station list of the noisi branch (paper Appendix B).
+
+A comma-separated file with the header ``net,sta,lat,lon`` and one station per
+line, for example ``G,CAN,-35.318715,148.996325``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from seismake.fileio import atomic_output
+
+COLUMNS = ("net", "sta", "lat", "lon")
+
+
+class StationListError(ValueError):
+    """A station list is missing columns or holds invalid values."""
+
+
+@dataclass(frozen=True)
+class Station:
+    """A receiver of the noisi branch.
+
+    Attributes
+    ----------
+    network, station : str
+        SEED network and station codes.
+    latitude, longitude : float
+        Coordinates in degrees.
+    """
+
+    network: str
+    station: str
+    latitude: float
+    longitude: float
+
+    def seed_id(self, channel: str, location: str = "") -> str:
+        """SEED identifier ``NET.STA.LOC.CHA`` of one channel of this station."""
+        return f"{self.network}.{self.station}.{location}.{channel}"
+
+
+def read_stations(path: str | Path) -> list[Station]:
+    """Read an Appendix B station list.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV file with the columns ``net, sta, lat, lon`` (further columns are ignored).
+
+    Returns
+    -------
+    list of Station
+        In file order.
+
+    Raises
+    ------
+    StationListError
+        When a column is missing, a coordinate is not a number or out of
+        range, or a station appears twice.
+    """
+    path = Path(path)
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh, skipinitialspace=True)
+        header = [c.strip() for c in (reader.fieldnames or [])]
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise StationListError(f"{path}: missing column(s) {', '.join(missing)}")
+        stations = []
+        for lineno, row in enumerate(reader, start=2):
+            row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+            try:
+                lat, lon = float(row["lat"]), float(row["lon"])
+            except ValueError as exc:
+                raise StationListError(
+                    f"{path}, line {lineno}: invalid coordinate ({exc})"
+                ) from exc
+            if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 360.0):
+                raise StationListError(
+                    f"{path}, line {lineno}: coordinates {lat}, {lon} out of range"
+                )
+            if not row["net"] or not row["sta"]:
+                raise StationListError(f"{path}, line {lineno}: empty network or station code")
+            stations.append(Station(row["net"], row["sta"], lat, lon))
+    codes = [(s.network, s.station) for s in stations]
+    duplicates = sorted({f"{n}.{s}" for n, s in codes if codes.count((n, s)) > 1})
+    if duplicates:
+        raise StationListError(f"{path}: duplicate station(s) {', '.join(duplicates)}")
+    return stations
+
+
+def write_stations(path: str | Path, stations: list[Station]) -> None:
+    """Write an Appendix B station list atomically."""
+    path = Path(path)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for s in stations:
+        writer.writerow([s.network, s.station, repr(float(s.latitude)), repr(float(s.longitude))])
+    with atomic_output(path) as tmp:
+        tmp.write_text(buffer.getvalue())
