@@ -2,20 +2,13 @@
 
 import pandas as pd
 
-from seismake.archive import manifest_digest
+from seismake.archive import manifest_digest, read_manifest
 
 BRANCHES = ["noise", "noisi", "array", "classify", "locate"]
-AVAILABLE_BRANCHES = []
 
-
-def check_branches():
-    """Stop with a clear message when a branch is enabled that this version lacks."""
-    for branch in BRANCHES:
-        if config[branch]["enabled"] and branch not in AVAILABLE_BRANCHES:
-            raise WorkflowError(
-                f"config key {branch}.enabled: the {branch} branch is not available in this "
-                f"version of seismake (available: {AVAILABLE_BRANCHES or 'none'})"
-            )
+#: branch name -> function giving the branch's final outputs; each rules/<branch>.smk
+#: registers itself here.
+BRANCH_TARGETS = {}
 
 
 def day_list():
@@ -32,7 +25,6 @@ def day_list():
 
 
 DAYS = day_list()
-check_branches()
 
 
 wildcard_constraints:
@@ -49,6 +41,11 @@ def demo_archive_output():
     return [config["archive"]["url"]] if config["demo"]["enabled"] else []
 
 
+def day_manifest(day):
+    """The day's manifest (a :class:`seismake.archive.Manifest`), after its checkpoint ran."""
+    return read_manifest(checkpoints.manifest.get(day=day).output[0])
+
+
 def manifest_path(wildcards):
     """The day's manifest, ancient: only its content (through manifest_params) reruns jobs."""
     return ancient(f"results/manifest/{wildcards.day}.json")
@@ -60,9 +57,23 @@ def manifest_version(wildcards):
 
 
 def all_targets():
-    """Final outputs of every enabled part of the workflow."""
-    return [
+    """Final outputs of every enabled part of the workflow.
+
+    Stops with a message naming the config key when a branch is enabled that this
+    version of seismake does not have.
+    """
+    targets = [
         "results/archive/station_map.png",
         "results/archive/availability.png",
         "results/archive/summary.csv",
     ]
+    for branch in BRANCHES:
+        if not config[branch]["enabled"]:
+            continue
+        if branch not in BRANCH_TARGETS:
+            raise WorkflowError(
+                f"config key {branch}.enabled: the {branch} branch is not available in this "
+                f"version of seismake (available: {sorted(BRANCH_TARGETS) or 'none'})"
+            )
+        targets += BRANCH_TARGETS[branch]()
+    return targets
