@@ -126,3 +126,8 @@ def test_bad_config_key_is_named(tmp_path):
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
     assert "seed" in out and "'many' is not of type 'integer'" in out
+
+    (work / "branch.yaml").write_text("classify:\n  enabled: true\n")
+    proc = run_snakemake(work, "-n", "--configfile", "branch.yaml", check=False)
+    assert proc.returncode != 0
+    assert "config key classify.enabled" in proc.stdout + proc.stderr
