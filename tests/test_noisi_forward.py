@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from seismake.geodesy import geodesic_inverse
 from seismake.noisi.forward import (
     ModelMismatchError,
     add_gaussian_noise,
@@ -16,7 +17,7 @@ from seismake.noisi.forward import (
     write_correlations_h5,
 )
 from seismake.noisi.greens import analytic_surface_wave_spectrum, analytic_wavefield
-from seismake.noisi.grid import geodesic_inverse, make_grid
+from seismake.noisi.grid import make_grid
 from seismake.noisi.sacio import read_correlation_sac, write_correlation_sac
 from seismake.noisi.sources import SourceDistribution, make_source_model
 from seismake.plot.noisi import (

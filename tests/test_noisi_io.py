@@ -10,6 +10,7 @@ from obspy import read as obspy_read
 from obspy.geodetics import gps2dist_azimuth
 from obspy.io.sac import SACTrace
 
+from seismake.geodesy import geodesic_inverse
 from seismake.noisi.greens import (
     Wavefield,
     WavefieldFileError,
@@ -22,7 +23,6 @@ from seismake.noisi.greens import (
 )
 from seismake.noisi.grid import (
     GridFileError,
-    geodesic_inverse,
     make_grid,
     read_grid,
     write_grid,

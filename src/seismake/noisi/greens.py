@@ -26,7 +26,8 @@ import numpy as np
 from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
 
 from seismake.fileio import atomic_output
-from seismake.noisi.grid import SourceGrid, geodesic_inverse
+from seismake.geodesy import geodesic_inverse
+from seismake.noisi.grid import SourceGrid
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 WGS84_A = 6378137.0
 WGS84_F = 1.0 / 298.257223563
-WGS84_B = WGS84_A * (1.0 - WGS84_F)
 WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
 MEAN_EARTH_RADIUS_M = 6371008.8
 
@@ -181,96 +180,6 @@ def make_grid(
     areas = quadrangle_area_m2(edge_south[row_index], edge_north[row_index], dlon[row_index])
     logger.info("source grid: %d points in %d rows, step %.0f m", lon.size, n_rows, step_m)
     return SourceGrid(lon=lon, lat=lat, surface_areas_m2=areas, step_m=float(step_m))
-
-
-def geodesic_inverse(
-    lat1: np.ndarray | float,
-    lon1: np.ndarray | float,
-    lat2: np.ndarray | float,
-    lon2: np.ndarray | float,
-    max_iterations: int = 200,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distance and azimuths between points on WGS84 (Vincenty inverse, vectorized).
-
-    Parameters
-    ----------
-    lat1, lon1, lat2, lon2 : array_like
-        Coordinates in degrees, broadcastable to a common shape.
-    max_iterations : int
-        Iteration limit; nearly antipodal points that do not converge fall
-        back to the great-circle distance on the mean Earth radius.
-
-    Returns
-    -------
-    dist_m, az_deg, baz_deg : np.ndarray
-        Geodesic distance in metres, azimuth from point 1 to point 2 and back
-        azimuth from point 2 to point 1, in degrees within [0, 360).
-    """
-    lat1, lon1, lat2, lon2 = np.broadcast_arrays(
-        *(np.asarray(v, dtype=float) for v in (lat1, lon1, lat2, lon2))
-    )
-    f = WGS84_F
-    big_l = np.radians(((lon2 - lon1) + 180.0) % 360.0 - 180.0)
-    u1 = np.arctan((1.0 - f) * np.tan(np.radians(lat1)))
-    u2 = np.arctan((1.0 - f) * np.tan(np.radians(lat2)))
-    su1, cu1, su2, cu2 = np.sin(u1), np.cos(u1), np.sin(u2), np.cos(u2)
-    lam = big_l.copy()
-    active = np.ones(lam.shape, dtype=bool)
-    for _ in range(max_iterations):
-        sl, cl = np.sin(lam), np.cos(lam)
-        sin_sigma = np.hypot(cu2 * sl, cu1 * su2 - su1 * cu2 * cl)
-        cos_sigma = su1 * su2 + cu1 * cu2 * cl
-        sigma = np.arctan2(sin_sigma, cos_sigma)
-        safe_ss = np.where(sin_sigma == 0.0, 1.0, sin_sigma)
-        sin_alpha = np.where(sin_sigma == 0.0, 0.0, cu1 * cu2 * sl / safe_ss)
-        cos2_alpha = 1.0 - sin_alpha**2
-        safe_c2a = np.where(cos2_alpha == 0.0, 1.0, cos2_alpha)
-        cos_2sm = np.where(cos2_alpha == 0.0, 0.0, cos_sigma - 2.0 * su1 * su2 / safe_c2a)
-        c = f / 16.0 * cos2_alpha * (4.0 + f * (4.0 - 3.0 * cos2_alpha))
-        lam_new = big_l + (1.0 - c) * f * sin_alpha * (
-            sigma + c * sin_sigma * (cos_2sm + c * cos_sigma * (-1.0 + 2.0 * cos_2sm**2))
-        )
-        delta = np.abs(lam_new - lam)
-        lam = np.where(active, lam_new, lam)
-        active &= delta > 1e-12
-        if not active.any():
-            break
-    sl, cl = np.sin(lam), np.cos(lam)
-    sin_sigma = np.hypot(cu2 * sl, cu1 * su2 - su1 * cu2 * cl)
-    cos_sigma = su1 * su2 + cu1 * cu2 * cl
-    sigma = np.arctan2(sin_sigma, cos_sigma)
-    safe_ss = np.where(sin_sigma == 0.0, 1.0, sin_sigma)
-    sin_alpha = np.where(sin_sigma == 0.0, 0.0, cu1 * cu2 * sl / safe_ss)
-    cos2_alpha = 1.0 - sin_alpha**2
-    safe_c2a = np.where(cos2_alpha == 0.0, 1.0, cos2_alpha)
-    cos_2sm = np.where(cos2_alpha == 0.0, 0.0, cos_sigma - 2.0 * su1 * su2 / safe_c2a)
-    u_sq = cos2_alpha * (WGS84_A**2 - WGS84_B**2) / WGS84_B**2
-    big_a = 1.0 + u_sq / 16384.0 * (4096.0 + u_sq * (-768.0 + u_sq * (320.0 - 175.0 * u_sq)))
-    big_b = u_sq / 1024.0 * (256.0 + u_sq * (-128.0 + u_sq * (74.0 - 47.0 * u_sq)))
-    d_sigma = (
-        big_b
-        * sin_sigma
-        * (
-            cos_2sm
-            + big_b
-            / 4.0
-            * (
-                cos_sigma * (-1.0 + 2.0 * cos_2sm**2)
-                - big_b / 6.0 * cos_2sm * (-3.0 + 4.0 * sin_sigma**2) * (-3.0 + 4.0 * cos_2sm**2)
-            )
-        )
-    )
-    dist = WGS84_B * big_a * (sigma - d_sigma)
-    az = np.degrees(np.arctan2(cu2 * sl, cu1 * su2 - su1 * cu2 * cl)) % 360.0
-    baz = (np.degrees(np.arctan2(cu1 * sl, -su1 * cu2 + cu1 * su2 * cl)) + 180.0) % 360.0
-    if active.any():
-        logger.warning(
-            "geodesic did not converge for %d nearly antipodal point pairs; "
-            "using the great-circle distance on the mean Earth radius",
-            int(active.sum()),
-        )
-        dist = np.where(active, great_circle_m(lat1, lon1, lat2, lon2), dist)
-    return dist, az, baz
 
 
 def great_circle_m(

@@ -37,8 +37,8 @@ import numpy as np
 from scipy.signal import butter, hilbert, sosfreqz
 
 from seismake.fileio import atomic_output
+from seismake.geodesy import geodesic_inverse
 from seismake.noisi.greens import next_power_of_two
-from seismake.noisi.grid import geodesic_inverse
 from seismake.noisi.sacio import CorrelationTrace
 
 logger = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ import numpy as np
 from obspy.io.sac import SACTrace
 
 from seismake.fileio import atomic_output
-from seismake.noisi.grid import geodesic_inverse
+from seismake.geodesy import geodesic_inverse
 
 logger = logging.getLogger(__name__)
 

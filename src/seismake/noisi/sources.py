@@ -27,7 +27,8 @@ import h5py
 import numpy as np
 
 from seismake.fileio import atomic_output
-from seismake.noisi.grid import SourceGrid, geodesic_inverse
+from seismake.geodesy import geodesic_inverse
+from seismake.noisi.grid import SourceGrid
 
 logger = logging.getLogger(__name__)
 

@@ -38,11 +38,12 @@ Public API
     Model PSD of the vertical ambient ground velocity at each station.
 """
 
+from seismake.geodesy import geodesic_inverse
+
 from .ambient import vertical_psd
 from .archive import write_demo_archive
 from .day import synthesize_day
 from .events import Earthquake
-from .geodesy import geodesic_inverse
 from .layout import NoiseSources, Site
 from .model import DemoModel, build_model
 from .planewaves import PlaneWave

@@ -29,7 +29,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .geodesy import geodesic_inverse
+from seismake.geodesy import geodesic_inverse
+
 from .layout import NoiseSources, Site
 from .spec import DemoSpec, RandomStream, rng
 from .spectra import (

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from obspy import UTCDateTime
 
-from .geodesy import geodesic_inverse, local_to_lonlat
+from seismake.geodesy import geodesic_inverse, local_to_lonlat
+
 from .layout import Site
 from .spec import DemoSpec, RandomStream, rng
 from .spectra import brune_corner_hz, brune_velocity, seismic_moment_nm

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .geodesy import cell_area_m2, geodesic_inverse, local_to_lonlat, radii_of_curvature
+from seismake.geodesy import cell_area_m2, geodesic_inverse, local_to_lonlat, radii_of_curvature
+
 from .spec import DemoSpec, RandomStream, rng
 
 log = logging.getLogger(__name__)

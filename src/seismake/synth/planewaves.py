@@ -19,7 +19,8 @@ import numpy as np
 from obspy import UTCDateTime
 from scipy.signal.windows import tukey
 
-from .geodesy import azimuthal_offsets_m
+from seismake.geodesy import azimuthal_offsets_m
+
 from .layout import Site
 from .spec import DemoSpec, RandomStream, rng
 from .spectra import band_noise_spectrum, band_window

@@ -13,7 +13,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from .geodesy import azimuthal_offsets_m
+from seismake.geodesy import azimuthal_offsets_m
+
 from .model import DemoModel, defects, describe_model
 
 

@@ -1,11 +1,11 @@
 """Geodesy on the WGS84 ellipsoid, vectorized: geodesic distances and azimuths, a local
 projection for placing points, and the area of latitude-longitude cells.
 
-Every distance and azimuth of the demo's physics comes from :func:`geodesic_inverse`
-(Vincenty's inverse formula, the same one ObsPy's ``gps2dist_azimuth`` uses when
-geographiclib is absent), so travel times agree with what ObsPy computes from the
-StationXML coordinates. :func:`local_to_lonlat` is only used to place stations, array
-elements and grid points.
+Every distance and azimuth of the demo's physics and of the noisi branch comes from
+:func:`geodesic_inverse` (Vincenty's inverse formula, the same one ObsPy's
+``gps2dist_azimuth`` uses when geographiclib is absent), so travel times agree with what
+ObsPy computes from StationXML coordinates. :func:`local_to_lonlat` places stations,
+array elements and grid points of the demo.
 """
 
 from __future__ import annotations
