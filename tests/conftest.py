@@ -19,6 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "envs", "config", "report"]
 
+#: every branch off: the archive part of the workflow alone
+BRANCHES_OFF = {b: {"enabled": False} for b in ("noise", "noisi", "array", "classify", "locate")}
+
 #: the short demo the tests share: three days of 600 s (S04 lacks the third)
 SMALL_SPEC = DemoSpec(seed=7, start="2024-01-01", n_days=3, day_length_s=600.0)
 

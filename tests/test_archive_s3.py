@@ -18,7 +18,7 @@ from seismake.archive import (
     Selection,
     build_manifest,
 )
-from tests.conftest import free_port, make_workdir, run_snakemake
+from tests.conftest import BRANCHES_OFF, free_port, make_workdir, run_snakemake
 
 KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -72,6 +72,7 @@ def test_manifest_rule_through_snakemake_anonymous(s3_endpoint, public_bucket, t
             "timeout_s": 10,
         },
         "demo": {"enabled": False, "seed": 7, "day_length_s": 600},
+        **BRANCHES_OFF,
     }
     (work / "s3.yaml").write_text(yaml.safe_dump(cfg))
     run_snakemake(work, "--configfile", "s3.yaml")
@@ -130,6 +131,7 @@ def test_unreachable_endpoint_through_snakemake(tmp_path):
             "timeout_s": 2,
         },
         "demo": {"enabled": False, "seed": 7, "day_length_s": 600},
+        **BRANCHES_OFF,
     }
     (work / "bad.yaml").write_text(yaml.safe_dump(cfg))
     proc = run_snakemake(work, "--configfile", "bad.yaml", check=False)

@@ -9,12 +9,20 @@ import pandas as pd
 import yaml
 
 from seismake.synth import DemoSpec, write_demo_archive
-from tests.conftest import SMALL_SPEC, benchmark_mtimes, jobs_run, make_workdir, run_snakemake
+from tests.conftest import (
+    BRANCHES_OFF,
+    SMALL_SPEC,
+    benchmark_mtimes,
+    jobs_run,
+    make_workdir,
+    run_snakemake,
+)
 
 
 def test_demo_reruns_only_what_changed(tmp_path):
     work = make_workdir(tmp_path / "wf")
-    args = ("--configfile", "config/test.yaml")
+    (work / "off.yaml").write_text(yaml.safe_dump(BRANCHES_OFF))
+    args = ("--configfile", "config/test.yaml", "off.yaml")
     run_snakemake(work, *args)
     summary = pd.read_csv(work / "results/archive/summary.csv")
     assert set(summary.day) == {"2024-01-01", "2024-01-02"}
@@ -60,6 +68,7 @@ def external_config(work, archive, end_date="2024-01-05"):
             "timeout_s": 5,
         },
         "demo": {"enabled": False, "seed": 7, "day_length_s": 600},
+        **BRANCHES_OFF,
     }
     (work / "external.yaml").write_text(yaml.safe_dump(cfg))
     return ("--configfile", "external.yaml")
