@@ -12,16 +12,25 @@ A detection spans ``[t_first - dt / 2, t_last + dt / 2]`` on the common time axi
 (window centres, step ``dt``) and ``[fmin, fmax]`` of its lowest and highest bands. Its
 backazimuth is the semblance-weighted circular mean, its velocity the semblance-weighted
 mean of its pixels.
+
+Days are processed one at a time, so an arrival crossing midnight is cut in two;
+:func:`aggregate_days` joins the pixels of consecutive days whose records are contiguous
+(the next day starts one sample after the previous one ends) into one time axis before
+grouping, so such an arrival gives one detection.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from obspy import UTCDateTime
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+
+from seismake.array.fk import MultiBandFK
 
 log = logging.getLogger(__name__)
 
@@ -174,4 +183,80 @@ def aggregate_detections(
         },
         columns=DETECTION_COLUMNS,
     )
+    return out.sort_values("start", kind="stable").reset_index(drop=True)
+
+
+def _contiguous_runs(days: Sequence[MultiBandFK]) -> list[list[MultiBandFK]]:
+    """Days with windows, in time order, grouped into runs of contiguous records."""
+    runs: list[list[MultiBandFK]] = []
+    for day in sorted((d for d in days if d.times.size), key=lambda d: d.t_start):
+        if runs:
+            prev = runs[-1][-1]
+            if abs(day.t_start - prev.t_end - 1.0 / prev.fs) <= 0.5 / prev.fs:
+                runs[-1].append(day)
+                continue
+        runs.append([day])
+    return runs
+
+
+def aggregate_days(days: Sequence[MultiBandFK], **kwargs) -> pd.DataFrame:
+    """Detections of several days, arrivals crossing midnight merged.
+
+    The pixels of days with contiguous records are put on one time axis and grouped
+    once by :func:`aggregate_detections`; records separated by a gap are grouped apart.
+    Days without windows (no usable data) take no part.
+
+    Parameters
+    ----------
+    days
+        Multi-band FK results of the days, in any order, all with the same bands.
+    **kwargs
+        Grouping parameters of :func:`aggregate_detections` (semblance_threshold,
+        baz_tol_deg, vel_rel_tol, min_duration_s, min_pixels).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Detections sorted by start, columns as :func:`aggregate_detections`.
+
+    Raises
+    ------
+    ValueError
+        When two days have different bands (the message names both days).
+    """
+    cols = ["fmin", "fmax", "win", "step"]
+    ref = None
+    for day in days:
+        bands = day.f_bands[cols].to_numpy(float)
+        if ref is None:
+            ref = (day, bands)
+        elif bands.shape != ref[1].shape or not np.allclose(bands, ref[1], rtol=1e-9):
+            raise ValueError(
+                f"days starting {UTCDateTime(ref[0].t_start)} and {UTCDateTime(day.t_start)} "
+                "have different frequency bands; process all days with one f_bands table"
+            )
+    parts = []
+    for run in _contiguous_runs(days):
+        parts.append(
+            aggregate_detections(
+                np.concatenate([d.times for d in run]),
+                run[0].f_bands,
+                np.concatenate([d.backazimuth for d in run], axis=1),
+                np.concatenate([d.velocity for d in run], axis=1),
+                np.concatenate([d.semblance for d in run], axis=1),
+                **kwargs,
+            )
+        )
+        log.info(
+            "%d contiguous day(s) from %s: %d detection(s)",
+            len(run),
+            UTCDateTime(run[0].t_start),
+            len(parts[-1]),
+        )
+    found = [p for p in parts if len(p)]
+    if not found:
+        f_bands = days[0].f_bands if len(days) else pd.DataFrame({"fmin": [], "fmax": []})
+        empty = np.empty((len(f_bands), 0))
+        return aggregate_detections(np.empty(0), f_bands, empty, empty, empty, **kwargs)
+    out = pd.concat(found, ignore_index=True)
     return out.sort_values("start", kind="stable").reset_index(drop=True)
