@@ -25,6 +25,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
 
 from seismake.fileio import atomic_output
 from seismake.geodesy import geodesic_inverse
@@ -273,3 +274,80 @@ def read_source_model(path: str | Path) -> SourceModel:
         )
     validate_source_model(model, str(path))
     return model
+
+
+def model_from_points(
+    grid: SourceGrid,
+    frequencies_hz: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    weights: np.ndarray,
+    mean_hz: float,
+    std_hz: float,
+) -> SourceModel:
+    """A one-basis source model from weights known at scattered points (e.g. a truth table).
+
+    The weights are interpolated linearly in longitude and latitude (Delaunay
+    triangles); grid points outside the points' convex hull take the nearest point's
+    weight.
+
+    Parameters
+    ----------
+    grid : SourceGrid
+        Target grid.
+    frequencies_hz : np.ndarray
+        Frequency axis of the Green's functions, shape (nfreq,).
+    lon, lat : np.ndarray
+        Point coordinates in degrees, shape (npoints,).
+    weights : np.ndarray
+        Spatial weights at the points, shape (npoints,).
+    mean_hz, std_hz : float
+        Gaussian spectrum of the single basis function.
+    """
+    points = np.column_stack([np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)])
+    values = np.asarray(weights, dtype=float)
+    if values.shape != (points.shape[0],):
+        raise SourceModelError(
+            f"{values.size} weights for {points.shape[0]} points; expected one per point"
+        )
+    targets = np.column_stack([grid.lon, grid.lat])
+    on_grid = LinearNDInterpolator(points, values, fill_value=np.nan)(targets)
+    outside = np.isnan(on_grid)
+    on_grid[outside] = NearestNDInterpolator(points, values)(targets[outside])
+    logger.info(
+        "interpolated %d point weights to %d grid points (%d outside their hull)",
+        values.size,
+        grid.size,
+        int(outside.sum()),
+    )
+    return SourceModel(
+        lon=grid.lon.copy(),
+        lat=grid.lat.copy(),
+        frequencies_hz=np.asarray(frequencies_hz, dtype=float).copy(),
+        model=on_grid[:, None],
+        spectral_basis=gaussian_basis(frequencies_hz, [mean_hz], [std_hz]),
+        surface_areas_m2=grid.surface_areas_m2.copy(),
+    )
+
+
+def distributions_from_config(
+    entries: Sequence[dict], mean_hz: float, std_hz: float
+) -> list[SourceDistribution]:
+    """Source distributions from config entries sharing one Gaussian spectrum.
+
+    Parameters
+    ----------
+    entries : sequence of dict
+        Each with ``kind`` and optionally ``amplitude``, ``center_lon``,
+        ``center_lat``, ``sigma_m``, ``lon_range`` and ``lat_range`` (two-element lists).
+    mean_hz, std_hz : float
+        Mean and standard deviation of the spectrum in Hz.
+    """
+    out = []
+    for entry in entries:
+        values = dict(entry)
+        for key in ("lon_range", "lat_range"):
+            if values.get(key) is not None:
+                values[key] = tuple(float(v) for v in values[key])
+        out.append(SourceDistribution(mean_hz=mean_hz, std_hz=std_hz, **values))
+    return out

@@ -145,21 +145,63 @@ def plot_waveform_fits(
     return fig
 
 
-def plot_misfit_history(misfits: Mapping[str, Sequence[float]]) -> Figure:
+def plot_misfit_history(
+    misfits: Mapping[str, Sequence[float]],
+    iterations: Mapping[str, Sequence[int]] | None = None,
+) -> Figure:
     """Misfit per iteration, relative to the first value, on a log scale.
 
     Parameters
     ----------
     misfits : mapping of str to sequence of float
         Curve label -> misfit of each iteration (starting model first).
+    iterations : mapping of str to sequence of int, optional
+        Curve label -> iteration number of each misfit; 0, 1, ... by default.
     """
     fig = Figure(figsize=(5.0, 3.5), layout="constrained")
     ax = fig.subplots()
     for label, values in misfits.items():
         values = np.asarray(values, dtype=float)
-        ax.semilogy(np.arange(values.size), values / values[0], marker="o", ms=3, label=label)
+        x = np.arange(values.size) if iterations is None else np.asarray(iterations[label])
+        ax.semilogy(x, values / values[0], marker="o", ms=3, label=label)
     ax.set_xlabel("Iteration")
     ax.set_ylabel("Misfit / initial misfit")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
+    return fig
+
+
+def plot_kernels(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    kernels: Mapping[str, np.ndarray],
+    pairs: Sequence[tuple[Point, Point]],
+) -> Figure:
+    """Sensitivity kernels of several pairs side by side (see :func:`plot_kernel`).
+
+    Parameters
+    ----------
+    lon, lat : np.ndarray
+        Grid in degrees, shape (ntraces,).
+    kernels : mapping of str to np.ndarray
+        Panel title -> kernel values, shape (ntraces,).
+    pairs : sequence of ((lon, lat), (lon, lat))
+        The two stations of each panel's pair, in the order of ``kernels``.
+    """
+    fig = Figure(figsize=(4.6 * len(kernels), 4.2), layout="constrained")
+    axes = fig.subplots(1, len(kernels), squeeze=False)[0]
+    for ax, (title, kernel), stations in zip(axes, kernels.items(), pairs, strict=True):
+        kernel = np.asarray(kernel, dtype=float)
+        vmax = float(np.percentile(np.abs(kernel), 99.0)) or 1.0
+        artist = _map_panel(ax, lon, lat, kernel, "RdBu_r", -vmax, vmax)
+        _mark(ax, list(stations), None)
+        ax.set_title(title, fontsize=9)
+        fig.colorbar(artist, ax=ax, shrink=0.8, label="sensitivity")
+    return fig
+
+
+def plot_message(text: str) -> Figure:
+    """A figure holding only a message (e.g. why there is nothing to show)."""
+    fig = Figure(figsize=(5.0, 1.5))
+    fig.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
     return fig
