@@ -14,6 +14,9 @@ validate(config, "config/config.schema.yaml")
 
 include: "rules/common.smk"
 include: "rules/archive.smk"
+include: "rules/noise.smk"
+include: "rules/noisi.smk"
+include: "rules/array.smk"
 
 
 # The targets are ancient here: jobs that depend on a manifest checkpoint are re-evaluated
