@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,33 @@ class Station:
         return f"{self.network}.{self.station}.{location}.{channel}"
 
 
+def _station_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict, float, float]]:
+    """Rows of a station CSV with ``columns``: (line number, row, latitude, longitude).
+
+    Raises :class:`StationListError` naming the file (and line) on a missing column or a
+    coordinate that is not a number or out of range.
+    """
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh, skipinitialspace=True)
+        header = [c.strip() for c in (reader.fieldnames or [])]
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise StationListError(f"{path}: missing column(s) {', '.join(missing)}")
+        for lineno, row in enumerate(reader, start=2):
+            row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+            try:
+                lat, lon = float(row["lat"]), float(row["lon"])
+            except ValueError as exc:
+                raise StationListError(
+                    f"{path}, line {lineno}: invalid coordinate ({exc})"
+                ) from exc
+            if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 360.0):
+                raise StationListError(
+                    f"{path}, line {lineno}: coordinates {lat}, {lon} out of range"
+                )
+            yield lineno, row, lat, lon
+
+
 def read_stations(path: str | Path) -> list[Station]:
     """Read an Appendix B station list.
 
@@ -62,28 +90,11 @@ def read_stations(path: str | Path) -> list[Station]:
         range, or a station appears twice.
     """
     path = Path(path)
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh, skipinitialspace=True)
-        header = [c.strip() for c in (reader.fieldnames or [])]
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise StationListError(f"{path}: missing column(s) {', '.join(missing)}")
-        stations = []
-        for lineno, row in enumerate(reader, start=2):
-            row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
-            try:
-                lat, lon = float(row["lat"]), float(row["lon"])
-            except ValueError as exc:
-                raise StationListError(
-                    f"{path}, line {lineno}: invalid coordinate ({exc})"
-                ) from exc
-            if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 360.0):
-                raise StationListError(
-                    f"{path}, line {lineno}: coordinates {lat}, {lon} out of range"
-                )
-            if not row["net"] or not row["sta"]:
-                raise StationListError(f"{path}, line {lineno}: empty network or station code")
-            stations.append(Station(row["net"], row["sta"], lat, lon))
+    stations = []
+    for lineno, row, lat, lon in _station_rows(path, COLUMNS):
+        if not row["net"] or not row["sta"]:
+            raise StationListError(f"{path}, line {lineno}: empty network or station code")
+        stations.append(Station(row["net"], row["sta"], lat, lon))
     codes = [(s.network, s.station) for s in stations]
     duplicates = sorted({f"{n}.{s}" for n, s in codes if codes.count((n, s)) > 1})
     if duplicates:
@@ -161,31 +172,12 @@ def read_receivers(path: str | Path) -> list[Receiver]:
         or a receiver appears twice.
     """
     path = Path(path)
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh, skipinitialspace=True)
-        header = [c.strip() for c in (reader.fieldnames or [])]
-        missing = [c for c in RECEIVER_COLUMNS if c not in header]
-        if missing:
-            raise StationListError(f"{path}: missing column(s) {', '.join(missing)}")
-        receivers = []
-        for lineno, row in enumerate(reader, start=2):
-            row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
-            try:
-                lat, lon = float(row["lat"]), float(row["lon"])
-            except ValueError as exc:
-                raise StationListError(
-                    f"{path}, line {lineno}: invalid coordinate ({exc})"
-                ) from exc
-            if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 360.0):
-                raise StationListError(
-                    f"{path}, line {lineno}: coordinates {lat}, {lon} out of range"
-                )
-            if not row["net"] or not row["sta"] or not row["cha"]:
-                raise StationListError(
-                    f"{path}, line {lineno}: empty network, station or channel code"
-                )
-            station = Station(row["net"], row["sta"], lat, lon)
-            receivers.append(Receiver(station, row["cha"], row["loc"]))
+    receivers = []
+    for lineno, row, lat, lon in _station_rows(path, RECEIVER_COLUMNS):
+        if not row["net"] or not row["sta"] or not row["cha"]:
+            raise StationListError(f"{path}, line {lineno}: empty network, station or channel code")
+        station = Station(row["net"], row["sta"], lat, lon)
+        receivers.append(Receiver(station, row["cha"], row["loc"]))
     ids = [r.seed_id for r in receivers]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
