@@ -65,7 +65,7 @@ rule availability:
 
 rule archive_overview:
     input:
-        manifests=[ancient(f"results/manifest/{day}.json") for day in DAYS],
+        manifests=all_manifests(),
         segments=expand("results/archive/availability/{day}.csv", day=DAYS),
         problems=expand("results/archive/availability/{day}.problems.json", day=DAYS),
     output:

@@ -67,15 +67,10 @@ rule fk:
         "../scripts/array_fk.py"
 
 
-# Rules downstream of the per-day FK also take the day manifests (ancient, as
-# archive_overview): that makes Snakemake re-evaluate them after the manifest checkpoint,
-# instead of scheduling them on every run.
-
-
 rule aggregate:
     input:
         fk=expand("results/array/fk/{day}.h5", day=DAYS),
-        manifests=[ancient(f"results/manifest/{day}.json") for day in DAYS],
+        manifests=all_manifests(),
     output:
         "results/array/detections.csv",
     log:
@@ -119,7 +114,7 @@ rule fk_figure:
 rule slowness_figure:
     input:
         fk=expand("results/array/fk/{day}.h5", day=DAYS),
-        manifests=[ancient(f"results/manifest/{day}.json") for day in DAYS],
+        manifests=all_manifests(),
     output:
         report(
             "results/array/slowness_best.png",
@@ -146,7 +141,7 @@ rule array_truth_check:
     input:
         archive=demo_archive_output(),
         fk=expand("results/array/fk/{day}.h5", day=DAYS),
-        manifests=[ancient(f"results/manifest/{day}.json") for day in DAYS],
+        manifests=all_manifests(),
         detections="results/array/detections.csv",
     output:
         report(

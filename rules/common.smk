@@ -51,6 +51,15 @@ def manifest_path(wildcards):
     return ancient(f"results/manifest/{wildcards.day}.json")
 
 
+def all_manifests():
+    """Every day's manifest, ancient, for rules that gather all days.
+
+    Listing the manifests makes Snakemake re-evaluate such a rule after the manifest
+    checkpoints, so it reruns only when a day job it depends on reruns, not on every run.
+    """
+    return [ancient(f"results/manifest/{day}.json") for day in DAYS]
+
+
 def manifest_version(wildcards):
     """Digest of the day's manifest after the checkpoint ran; a changed archive reruns the day."""
     return manifest_digest(checkpoints.manifest.get(day=wildcards.day).output[0])

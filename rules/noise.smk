@@ -31,7 +31,7 @@ rule cross_correlate:
 rule stack:
     input:
         days=expand("results/noise/ccf/{day}.h5", day=DAYS),
-        manifests=noise_manifests(),
+        manifests=all_manifests(),
     output:
         stacks="results/noise/stack/{chunk}.h5",
         sac=directory("results/noise/sac/{chunk}"),
@@ -54,7 +54,7 @@ rule stack:
 rule moveout:
     input:
         stacks=noise_stack_files(),
-        manifests=noise_manifests(),
+        manifests=all_manifests(),
     output:
         figure=report(
             "results/noise/moveout_{component}.png",
@@ -82,7 +82,7 @@ rule upload:
     input:
         stacks=noise_stack_files(),
         sac=noise_sac_directories(),
-        manifests=noise_manifests(),
+        manifests=all_manifests(),
     output:
         "results/noise/upload.json",
     log:

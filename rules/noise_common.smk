@@ -21,12 +21,6 @@ def noise_params(cls):
     return {f.name: config["noise"][f.name] for f in dataclasses.fields(cls)}
 
 
-def noise_manifests():
-    """All days' manifests, ancient: a job listing them is re-evaluated after the manifest
-    checkpoints, so a day job that turns out up to date does not rerun the aggregate."""
-    return [ancient(f"results/manifest/{day}.json") for day in DAYS]
-
-
 def noise_stack_files():
     """Stack HDF5 files of every chunk."""
     return expand("results/noise/stack/{chunk}.h5", chunk=noise_chunks())
