@@ -22,6 +22,31 @@ WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "envs", "config", "report"]
 #: every branch off: the archive part of the workflow alone
 BRANCHES_OFF = {b: {"enabled": False} for b in ("noise", "noisi", "array", "classify", "locate")}
 
+
+def external_archive_config(url: str, start: str, end: str, **archive) -> dict:
+    """Config of a run on an existing archive (demo off, every branch off).
+
+    ``archive`` overrides keys of the archive section (endpoint_url, retries, ...).
+    """
+    return {
+        **BRANCHES_OFF,
+        "start_date": start,
+        "end_date": end,
+        "archive": {
+            "url": url,
+            "layout": "scedc",
+            "anon": True,
+            "endpoint_url": None,
+            "stationxml": None,
+            "retries": 1,
+            "backoff_s": 0.1,
+            "timeout_s": 5,
+            **archive,
+        },
+        "demo": {"enabled": False, "seed": 7, "day_length_s": 600},
+    }
+
+
 #: the short demo the tests share: three days of 600 s (S04 lacks the third)
 SMALL_SPEC = DemoSpec(seed=7, start="2024-01-01", n_days=3, day_length_s=600.0)
 

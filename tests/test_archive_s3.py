@@ -18,7 +18,7 @@ from seismake.archive import (
     Selection,
     build_manifest,
 )
-from tests.conftest import BRANCHES_OFF, free_port, make_workdir, run_snakemake
+from tests.conftest import external_archive_config, free_port, make_workdir, run_snakemake
 
 KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -58,22 +58,14 @@ def test_anonymous_manifest_matches_local(s3_endpoint, public_bucket, small_arch
 
 def test_manifest_rule_through_snakemake_anonymous(s3_endpoint, public_bucket, tmp_path):
     work = make_workdir(tmp_path / "wf")
-    cfg = {
-        "start_date": "2024-01-01",
-        "end_date": "2024-01-03",
-        "archive": {
-            "url": f"s3://{public_bucket}",
-            "layout": "scedc",
-            "anon": True,
-            "endpoint_url": s3_endpoint,
-            "stationxml": None,
-            "retries": 2,
-            "backoff_s": 0.1,
-            "timeout_s": 10,
-        },
-        "demo": {"enabled": False, "seed": 7, "day_length_s": 600},
-        **BRANCHES_OFF,
-    }
+    cfg = external_archive_config(
+        f"s3://{public_bucket}",
+        "2024-01-01",
+        "2024-01-03",
+        endpoint_url=s3_endpoint,
+        retries=2,
+        timeout_s=10,
+    )
     (work / "s3.yaml").write_text(yaml.safe_dump(cfg))
     run_snakemake(work, "--configfile", "s3.yaml")
     for day in ("2024-01-01", "2024-01-02"):
@@ -118,21 +110,9 @@ def test_unreachable_endpoint_is_named():
 def test_unreachable_endpoint_through_snakemake(tmp_path):
     work = make_workdir(tmp_path / "wf")
     endpoint = f"http://127.0.0.1:{free_port()}"
-    cfg = {
-        "end_date": "2024-01-02",
-        "archive": {
-            "url": "s3://scedc-pds",
-            "layout": "scedc",
-            "anon": True,
-            "endpoint_url": endpoint,
-            "stationxml": None,
-            "retries": 1,
-            "backoff_s": 0.1,
-            "timeout_s": 2,
-        },
-        "demo": {"enabled": False, "seed": 7, "day_length_s": 600},
-        **BRANCHES_OFF,
-    }
+    cfg = external_archive_config(
+        "s3://scedc-pds", "2024-01-01", "2024-01-02", endpoint_url=endpoint, timeout_s=2
+    )
     (work / "bad.yaml").write_text(yaml.safe_dump(cfg))
     proc = run_snakemake(work, "--configfile", "bad.yaml", check=False)
     assert proc.returncode != 0

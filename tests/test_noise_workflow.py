@@ -19,7 +19,14 @@ import yaml
 from seismake.noise.stackstore import read_stacks
 from seismake.noisi.sacio import read_correlation_sac
 from seismake.synth import geodesic_inverse, greens_velocity, source_spectrum
-from tests.conftest import BRANCHES_OFF, benchmark_mtimes, jobs_run, make_workdir, run_snakemake
+from tests.conftest import (
+    BRANCHES_OFF,
+    benchmark_mtimes,
+    external_archive_config,
+    jobs_run,
+    make_workdir,
+    run_snakemake,
+)
 
 #: the short-demo settings of the noise branch in these tests: Z only, short windows;
 #: the demo days are shorter than 86400 s, so no channel is dropped for missing most of it
@@ -314,20 +321,7 @@ def test_bad_day_gives_an_empty_file_with_the_reason_and_stacks_run(tmp_path, sm
         path.write_bytes(b"not miniSEED at all " * 200)
     work = make_workdir(tmp_path / "wf")
     cfg = {
-        **BRANCHES_OFF,
-        "start_date": "2024-01-01",
-        "end_date": "2024-01-04",
-        "archive": {
-            "url": str(archive),
-            "layout": "scedc",
-            "anon": True,
-            "endpoint_url": None,
-            "stationxml": None,
-            "retries": 1,
-            "backoff_s": 0.1,
-            "timeout_s": 5,
-        },
-        "demo": {"enabled": False, "seed": 7, "day_length_s": 600},
+        **external_archive_config(str(archive), "2024-01-01", "2024-01-04"),
         "noise": NOISE_SHORT,
     }
     run_snakemake(work, "results/noise/moveout_ZZ.csv", *write_config(work, "bad.yaml", cfg))

@@ -13,6 +13,7 @@ from tests.conftest import (
     BRANCHES_OFF,
     SMALL_SPEC,
     benchmark_mtimes,
+    external_archive_config,
     jobs_run,
     make_workdir,
     run_snakemake,
@@ -54,22 +55,7 @@ def test_demo_reruns_only_what_changed(tmp_path):
 
 
 def external_config(work, archive, end_date="2024-01-05"):
-    cfg = {
-        "start_date": "2024-01-01",
-        "end_date": end_date,
-        "archive": {
-            "url": str(archive),
-            "layout": "scedc",
-            "anon": True,
-            "endpoint_url": None,
-            "stationxml": None,
-            "retries": 1,
-            "backoff_s": 0.1,
-            "timeout_s": 5,
-        },
-        "demo": {"enabled": False, "seed": 7, "day_length_s": 600},
-        **BRANCHES_OFF,
-    }
+    cfg = external_archive_config(str(archive), "2024-01-01", end_date)
     (work / "external.yaml").write_text(yaml.safe_dump(cfg))
     return ("--configfile", "external.yaml")
 
