@@ -19,17 +19,23 @@ tutorial's normalizations) and ``daily`` (no normalization, one stack per day).
 
 Printed per station pair: the correlation coefficient of the linear stacks of the day
 (ZZ, and the lowest over the 9 ENZ combinations), and of the linear stacks of the
-windows clear of NoisePy's day-end tapers (it tapers 5 % of the day, 4320 s, at each end
-before cutting windows; seismake at most 20 s), where both codes see the same samples.
-Then the wall time of each stage (NoisePy's own stage timings) and the throughput in
-station pair-days per second, both codes on all cores of the machine. NoisePy also
-correlates every station with itself; its pair count includes those.
+windows clear of NoisePy's day-end tapers ("interior": NoisePy and ObsPy's
+``remove_response`` taper 5 % of the day, 4320 s, at each end; seismake at most 20 s),
+where both codes see the same samples. The last two columns ("like NoisePy") repeat
+the interior comparison with seismake run with NoisePy's two per-window choices,
+patched in for this comparison only: a circular correlation over
+``next_fast_len(cc_len)`` points (NoisePy's lags wrap around; seismake zero-pads to
+``cc_len + maxlag`` so that every lag is a linear correlation) and a Hann taper of 20
+samples per window end (seismake: 20 s). Then the wall time of each stage (NoisePy's own
+stage timings) and the throughput in station pair-days per second of seismake as it
+is, both codes on all cores of the machine, both correlating every station with itself
+too, each started after ``sync`` so that neither pays for the other's writes.
 
 NoisePy stores its zero lag one sample late for even FFT lengths; its traces are shifted
 by one sample before the comparison. Pairs NoisePy stores in the other order are
-time-reversed with their component letters swapped. With one day and no substacks
-NoisePy's stacking has a single row and writes nothing: its day correlation (the mean
-of the day's windows) is the linear stack compared.
+time-reversed (about the zero lag) with their component letters swapped. With one day
+and no substacks NoisePy's stacking has a single row and writes nothing: its day
+correlation (the mean of the day's windows) is the linear stack compared.
 
 Run ``python benchmarks/noise_vs_noisepy.py --help`` for the options.
 """
@@ -43,6 +49,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -79,6 +87,7 @@ BASE = {
     "maxlag": 200,
     "ncomp": 3,
     "rm_resp": "inv",
+    "xcorr_only": False,  # NoisePy correlates every station with itself too
 }
 PARAMETER_SETS = {
     "plain": {**BASE, "time_norm": "no", "freq_norm": "no"},
@@ -269,7 +278,7 @@ def seismake_run(root: Path, work: Path, params: dict, threads: int) -> dict:
 
     from seismake.archive import Archive, ArchiveSpec, Selection, build_manifest
     from seismake.noise.archiveday import read_archive_day
-    from seismake.noise.ccfstore import write_day_correlations
+    from seismake.noise.ccfstore import read_day_correlations, write_correlated_day
     from seismake.noise.correlate import correlate_day, station_coordinates
     from seismake.noise.params import CorrelationParams, StackParams
     from seismake.noise.preprocess import preprocess_day
@@ -303,11 +312,13 @@ def seismake_run(root: Path, work: Path, params: dict, threads: int) -> dict:
     waveforms = preprocess_day(raw.stream, day, params, raw.inventory, threads)
     t1 = time.perf_counter()
     coordinates = station_coordinates(raw.inventory, waveforms.ids, day)
-    result = correlate_day(waveforms, params, coordinates, threads)
-    write_day_correlations(path, result)
+    write_correlated_day(
+        path, lambda allocate: correlate_day(waveforms, params, coordinates, threads, allocate)
+    )
     t2 = time.perf_counter()
     stacks = stack_day_files([path], StackParams(stack_method="linear"))
     t_stack = time.perf_counter() - t2
+    result = read_day_correlations(path)
     keep = interior_windows(result.substack_start - day.timestamp, params.cc_len)
     out, interior = {}, {}
     for p in range(stacks.n_pair):
@@ -329,31 +340,49 @@ def seismake_run(root: Path, work: Path, params: dict, threads: int) -> dict:
     }
 
 
+@contextmanager
+def noisepy_window_choices() -> Iterator[None]:
+    """Run seismake with NoisePy's FFT length (circular lags) and 20-sample window taper."""
+    import scipy.fft
+
+    import seismake.noise.correlate as correlate
+    import seismake.noise.windows as windows
+
+    saved = correlate.fft_length, windows.taper_window
+    correlate.fft_length = lambda n_len, n_maxlag: scipy.fft.next_fast_len(n_len, real=True)
+    windows.taper_window = lambda n, sampling_rate: saved[1](n, 1.0)  # 20 samples at most
+    try:
+        yield
+    finally:
+        correlate.fft_length, windows.taper_window = saved
+
+
 # -- comparison --------------------------------------------------------------------------------
 
 
 def compare(ours: dict, theirs_npz: Path) -> dict[tuple[str, str], dict[str, float]]:
     """Correlation coefficient per pair and ENZ combination, NoisePy aligned on seismake.
 
-    NoisePy's traces are shifted by one sample (its zero lag is one sample late for even
-    FFT lengths); pairs it stores as (station 2, station 1) are time-reversed with the
-    component letters swapped.
+    NoisePy's zero lag is one sample late for even FFT lengths (sample ``L + 1`` of
+    ``2 L + 1``): its sample ``i`` is seismake's ``i - 1``. Pairs it stores as
+    (station 2, station 1) are time-reversed, with the component letters swapped:
+    seismake's sample ``j`` is then its sample ``2 L + 1 - j``.
     """
     import numpy as np
 
     aligned = {}
     for key, data in dict(np.load(theirs_npz)).items():
         src, rec, comp = key.split("|")
-        data = data[1:]
-        aligned[(src, rec, comp)] = data
-        aligned[(rec, src, comp[::-1])] = data[::-1]
+        nan = np.array([np.nan])
+        aligned[(src, rec, comp)] = np.concatenate([data[1:], nan])
+        aligned[(rec, src, comp[::-1])] = np.concatenate([nan, data[1:][::-1]])
     table: dict[tuple[str, str], dict[str, float]] = {}
     for (s1, s2, comp), a in ours.items():
         b = aligned.get((s1, s2, comp))
-        if s1 == s2 or b is None or not np.any(a) or not np.any(b):
+        if s1 == s2 or b is None or not np.any(a) or not np.any(np.nan_to_num(b)):
             continue
-        n = min(a.size - 1, b.size)
-        table.setdefault((s1, s2), {})[comp] = float(np.corrcoef(a[:n], b[:n])[0, 1])
+        both = np.isfinite(b)
+        table.setdefault((s1, s2), {})[comp] = float(np.corrcoef(a[both], b[both])[0, 1])
     return table
 
 
@@ -379,6 +408,7 @@ def main() -> None:
         work = a.out / name
         if work.exists():
             shutil.rmtree(work)
+        os.sync()
         subprocess.run(
             [
                 *(str(python), __file__, "--noisepy-worker"),
@@ -388,39 +418,44 @@ def main() -> None:
             env={**START_ENV, "PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1"},
         )
         theirs = json.loads((work / "noisepy" / "timing.json").read_text())
+        os.sync()
         ours = seismake_run(root, work / "seismake", params, a.threads)
         full = compare(ours["stacks"], work / "noisepy" / "stacks.npz")
         inner = compare(ours["interior"], work / "noisepy" / "interior.npz")
+        with noisepy_window_choices():
+            alike = seismake_run(root, work / "seismake-like-noisepy", params, a.threads)
+        inner_alike = compare(alike["interior"], work / "noisepy" / "interior.npz")
         print(
             f"\n{name}: time_norm={params['time_norm']}, freq_norm={params['freq_norm']}, "
             f"cc_method={params['cc_method']}; NoisePy {version}; seismake threads={a.threads}"
         )
         print("correlation coefficient of the linear stacks, seismake vs NoisePy")
-        print(f"{'pair':<14} {'day ZZ':>7} {'day min':>8} {'interior ZZ':>12} {'interior min':>13}")
+        widths = (7, 8, 12, 13, 10, 10)
+        heads = ("day ZZ", "day min", "interior ZZ", "interior min", "like ZZ", "like min")
+        print(f"{'':<14} {'seismake':^43} {'like NoisePy':^21}")
+        print(f"{'pair':<14} " + " ".join(f"{h:>{w}}" for h, w in zip(heads, widths, strict=True)))
         rows = []
         for pair in sorted(full):
-            values = (
-                full[pair].get("ZZ", np.nan),
-                min(full[pair].values()),
-                inner.get(pair, {}).get("ZZ", np.nan),
-                min(inner.get(pair, {"": np.nan}).values()),
-            )
+            values = [full[pair].get("ZZ", np.nan), min(full[pair].values())]
+            for table in (inner, inner_alike):
+                values += [
+                    table.get(pair, {}).get("ZZ", np.nan),
+                    min(table.get(pair, {"": np.nan}).values()),
+                ]
             rows.append(values)
             print(
                 f"{pair[0]}-{pair[1].split('.')[1]:<7} "
-                + " ".join(f"{v:{w}.4f}" for v, w in zip(values, (7, 8, 12, 13), strict=True))
+                + " ".join(f"{v:{w}.4f}" for v, w in zip(values, widths, strict=True))
             )
-        table = np.array(rows)
-        low = [np.nanmin(c) if np.isfinite(c).any() else np.nan for c in table.T]
+        low = [np.nanmin(c) if np.isfinite(c).any() else np.nan for c in np.array(rows).T]
         print(
-            f"{'lowest':<14} "
-            + " ".join(f"{v:{w}.4f}" for v, w in zip(low, (7, 8, 12, 13), strict=True))
+            f"{'lowest':<14} " + " ".join(f"{v:{w}.4f}" for v, w in zip(low, widths, strict=True))
         )
         stages = theirs["stages_s"]
         np_pre = stages.get("reading", 0.0) + stages.get("preprocessing", 0.0)
         np_corr = stages.get("Compute", 0.0) + stages.get("Correlate", 0.0)
         print(
-            f"pairs correlated: NoisePy {theirs['n_pairs']} (auto-correlations included), "
+            f"pairs correlated (auto-correlations included): NoisePy {theirs['n_pairs']}, "
             f"seismake {ours['n_pairs']}"
         )
         print(f"{'wall time (s)':<28} {'NoisePy':>8} {'seismake':>9} {'ratio':>6}")

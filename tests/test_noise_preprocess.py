@@ -9,7 +9,6 @@ from obspy.core.inventory.response import Response
 from seismake.noise.params import CorrelationParams, StackParams
 from seismake.noise.preprocess import (
     bandpass,
-    fractional_delay,
     preprocess_channel,
     preprocess_day,
     select_channels,
@@ -162,14 +161,6 @@ def test_select_channels_by_ncomp():
     st2 = Stream([trace(np.zeros(10), 1.0, cha="LHZ"), trace(np.zeros(10), 40.0, cha="BHZ")])
     chosen, dropped = select_channels(st2, 1)
     assert list(chosen) == ["SY.AAA..BHZ"] and "SY.AAA..LHZ" in dropped
-
-
-def test_fractional_delay_of_band_limited_signal():
-    n = 4096
-    t = np.arange(n)
-    x = np.sin(2 * np.pi * 0.01 * t)
-    y = fractional_delay(x, 0.37)
-    assert np.allclose(y[200:-200], np.sin(2 * np.pi * 0.01 * (t - 0.37))[200:-200], atol=1e-3)
 
 
 def test_windows_are_strided_views_and_counted():

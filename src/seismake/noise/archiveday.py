@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from obspy import Inventory, Stream, UTCDateTime
 
 from seismake.archive import Archive, ArchiveError, ArchiveUnreachable, Manifest
-from seismake.noise.correlate import DayCorrelations, correlate_streams
+from seismake.noise.correlate import ArrayTarget, DayCorrelations, correlate_streams
 from seismake.noise.params import CorrelationParams
 
 logger = logging.getLogger(__name__)
@@ -139,6 +139,7 @@ def correlate_archive_day(
     params: CorrelationParams,
     stations: Sequence[str] = ("*",),
     threads: int = 1,
+    allocate: Callable[[tuple[int, ...]], ArrayTarget] | None = None,
 ) -> DayCorrelations:
     """Read a day through its manifest and correlate all station pairs.
 
@@ -154,6 +155,8 @@ def correlate_archive_day(
         fnmatch patterns of the station codes used.
     threads : int
         Threads, as in :func:`seismake.noise.correlate.correlate_streams`.
+    allocate : callable, optional
+        Target of the correlations, as in :func:`seismake.noise.correlate.correlate_day`.
 
     Returns
     -------
@@ -174,6 +177,6 @@ def correlate_archive_day(
             )
         logger.warning("day %s: %s", manifest.day, reason)
         return DayCorrelations.empty(day, params, reason, dropped=raw.problems)
-    result = correlate_streams(raw.stream, raw.inventory, params, day, threads)
+    result = correlate_streams(raw.stream, raw.inventory, params, day, threads, allocate)
     result.dropped.update(raw.problems)
     return result

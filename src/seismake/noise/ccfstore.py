@@ -5,7 +5,7 @@ Layout (all arrays as datasets, scalars as attributes)::
     /                      attrs: format, version, day, sampling_rate, reason, components,
                                   n_pair, units, sign_convention
     /params                attrs: every CorrelationParams field
-    /data                  (n_pair, n_comp, n_sub, n_lag) float32, chunked per pair
+    /data                  (n_pair, n_comp, n_sub, n_lag) float32, chunked per combination
     /ngood                 (n_pair, n_comp, n_sub) int32
     /lags_s                (n_lag,) float64, units s
     /window_start          (n_win,) float64, s since 1970-01-01T00:00:00Z
@@ -64,6 +64,52 @@ def write_str_dataset(group: h5py.Group, name: str, values: np.ndarray) -> None:
     group.create_dataset(name, data=np.asarray(values, dtype=object), dtype=STR)
 
 
+def _write_day(h5: h5py.File, day: DayCorrelations) -> None:
+    """Write a day's correlations and metadata into an open, new HDF5 file."""
+    h5.attrs["format"] = FORMAT
+    h5.attrs["version"] = VERSION
+    h5.attrs["day"] = day.day
+    h5.attrs["sampling_rate"] = day.sampling_rate
+    h5.attrs["reason"] = day.reason
+    h5.attrs["components"] = list(day.components)
+    h5.attrs["n_pair"] = day.n_pair
+    h5.attrs["units"] = data_units(day.params)
+    h5.attrs["sign_convention"] = (
+        "C(tau) = sum_t u1(t) u2(t + tau); positive lags: energy from station1 to station2"
+    )
+    params = h5.create_group("params")
+    for key, value in day.params.to_dict().items():
+        params.attrs[key] = value
+    if "data" not in h5:  # not written in place by write_correlated_day
+        chunks = (1, 1, *day.data.shape[2:]) if day.data.size else None
+        h5.create_dataset("data", data=day.data, chunks=chunks)
+    dset = h5["data"]
+    dset.attrs["units"] = data_units(day.params)
+    dset.attrs["dims"] = "pair, component, substack, lag"
+    h5.create_dataset("ngood", data=day.ngood)
+    h5.create_dataset("lags_s", data=day.lags_s).attrs["units"] = "s"
+    for name in ("window_start", "substack_start"):
+        dset = h5.create_dataset(name, data=getattr(day, name))
+        dset.attrs["units"] = "s since 1970-01-01T00:00:00Z"
+    pairs = h5.create_group("pairs")
+    for name in ("station1", "station2", "channel1", "channel2"):
+        write_str_dataset(pairs, name, getattr(day, name))
+    for name in ("coords1", "coords2"):
+        pairs.create_dataset(name, data=getattr(day, name)).attrs["units"] = "deg, deg, m"
+    pairs.create_dataset("distance_km", data=day.distance_km).attrs["units"] = "km"
+    pairs.create_dataset("azimuth_deg", data=day.azimuth_deg).attrs["units"] = "deg"
+    pairs.create_dataset("backazimuth_deg", data=day.backazimuth_deg).attrs["units"] = "deg"
+    channels = h5.create_group("channels")
+    ids = sorted(set(day.gap_s) | set(day.dropped) | set(day.nonfinite))
+    write_str_dataset(channels, "id", np.array(ids, dtype=object))
+    channels.create_dataset("gap_s", data=np.array([day.gap_s.get(i, 0.0) for i in ids]))
+    channels["gap_s"].attrs["units"] = "s"
+    channels.create_dataset(
+        "nonfinite", data=np.array([day.nonfinite.get(i, 0) for i in ids], dtype=np.int64)
+    )
+    write_str_dataset(channels, "dropped", np.array([day.dropped.get(i, "") for i in ids], object))
+
+
 def write_day_correlations(path: str | os.PathLike, day: DayCorrelations) -> None:
     """Write one day's correlations to one HDF5 file, atomically.
 
@@ -74,50 +120,29 @@ def write_day_correlations(path: str | os.PathLike, day: DayCorrelations) -> Non
     day : DayCorrelations
         The day's correlations (may be empty).
     """
+    write_atomic_h5(path, lambda h5: _write_day(h5, day))
+
+
+def write_correlated_day(
+    path: str | os.PathLike, correlate: Callable[[Callable], DayCorrelations]
+) -> None:
+    """Correlate a day straight into its HDF5 file, atomically, without holding it in memory.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Output file.
+    correlate : callable
+        ``correlate(allocate)`` returns the day's correlations, written through ``allocate``
+        (e.g. ``lambda allocate: correlate_streams(..., allocate=allocate)``); ``allocate``
+        creates the file's ``data`` dataset (contiguous: the fastest to write).
+    """
 
     def write(h5: h5py.File) -> None:
-        h5.attrs["format"] = FORMAT
-        h5.attrs["version"] = VERSION
-        h5.attrs["day"] = day.day
-        h5.attrs["sampling_rate"] = day.sampling_rate
-        h5.attrs["reason"] = day.reason
-        h5.attrs["components"] = list(day.components)
-        h5.attrs["n_pair"] = day.n_pair
-        h5.attrs["units"] = data_units(day.params)
-        h5.attrs["sign_convention"] = (
-            "C(tau) = sum_t u1(t) u2(t + tau); positive lags: energy from station1 to station2"
-        )
-        params = h5.create_group("params")
-        for key, value in day.params.to_dict().items():
-            params.attrs[key] = value
-        chunks = (1, *day.data.shape[1:]) if day.data.size else None
-        dset = h5.create_dataset("data", data=day.data, chunks=chunks)
-        dset.attrs["units"] = data_units(day.params)
-        dset.attrs["dims"] = "pair, component, substack, lag"
-        h5.create_dataset("ngood", data=day.ngood)
-        h5.create_dataset("lags_s", data=day.lags_s).attrs["units"] = "s"
-        for name in ("window_start", "substack_start"):
-            dset = h5.create_dataset(name, data=getattr(day, name))
-            dset.attrs["units"] = "s since 1970-01-01T00:00:00Z"
-        pairs = h5.create_group("pairs")
-        for name in ("station1", "station2", "channel1", "channel2"):
-            write_str_dataset(pairs, name, getattr(day, name))
-        for name in ("coords1", "coords2"):
-            pairs.create_dataset(name, data=getattr(day, name)).attrs["units"] = "deg, deg, m"
-        pairs.create_dataset("distance_km", data=day.distance_km).attrs["units"] = "km"
-        pairs.create_dataset("azimuth_deg", data=day.azimuth_deg).attrs["units"] = "deg"
-        pairs.create_dataset("backazimuth_deg", data=day.backazimuth_deg).attrs["units"] = "deg"
-        channels = h5.create_group("channels")
-        ids = sorted(set(day.gap_s) | set(day.dropped) | set(day.nonfinite))
-        write_str_dataset(channels, "id", np.array(ids, dtype=object))
-        channels.create_dataset("gap_s", data=np.array([day.gap_s.get(i, 0.0) for i in ids]))
-        channels["gap_s"].attrs["units"] = "s"
-        channels.create_dataset(
-            "nonfinite", data=np.array([day.nonfinite.get(i, 0) for i in ids], dtype=np.int64)
-        )
-        write_str_dataset(
-            channels, "dropped", np.array([day.dropped.get(i, "") for i in ids], object)
-        )
+        def allocate(shape: tuple[int, ...]) -> h5py.Dataset:
+            return h5.create_dataset("data", shape=shape, dtype=np.float32)
+
+        _write_day(h5, correlate(allocate))
 
     write_atomic_h5(path, write)
 
@@ -182,11 +207,17 @@ def read_day_correlations(
         order = np.argsort(index)
         sorted_index = index[order]
         undo = np.argsort(order)
+        in_order = bool(np.all(order == np.arange(order.size)))
 
         def take(dset: h5py.Dataset) -> np.ndarray:
             if index.size == 0:
                 return np.zeros((0, *dset.shape[1:]), dtype=dset.dtype)
-            return dset[sorted_index][undo]
+            lo, hi = int(sorted_index[0]), int(sorted_index[-1]) + 1
+            if hi - lo == sorted_index.size:  # a contiguous run: one slice, no point selection
+                block = dset[lo:hi]
+            else:
+                block = dset[sorted_index]
+            return block if in_order else block[undo]
 
         def take_str(dset: h5py.Dataset) -> np.ndarray:
             return (

@@ -17,10 +17,10 @@ Methods (per window ``w``, spectra after time and spectral normalization)
 ----------------------------------------------------------------------------
 * ``xcorr``: mean over the good windows of ``conj(X1) X2``.
 * ``deconv``: mean of ``conj(X1) X2 / s1^2``, ``s1`` the running mean of
-  ``|X1|`` over ``2 smoothspect_N + 1`` bins.
+  ``|X1|`` over ``smoothspect_N`` bins.
 * ``coherency``: the complex coherency of the windows of a (sub)stack,
   ``<conj(X1) X2> / sqrt(<|X1|^2> <|X2|^2>)`` where ``<>`` sums over the
-  windows good on both channels and averages over ``2 smoothspect_N + 1``
+  windows good on both channels and averages over ``smoothspect_N``
   bins; its modulus is at most 1 (Cauchy-Schwarz), it is band-limited with
   the cos^2 band window and scaled so that a fully coherent pair peaks at 1.
   NoisePy computes ``coherency`` like ``xcorr``; the per-window ratio
@@ -28,15 +28,21 @@ Methods (per window ``w``, spectra after time and spectral normalization)
 
 Linear (sub)stacks are computed in the frequency domain: the window-summed
 cross-spectra of all channel pairs are one batched complex matrix product per
-frequency bin over the window axis.
+frequency bin over the window axis. Without time or spectral normalization the
+bins above ``BAND_LIMIT_FACTOR`` times the preprocessing's upper corner are left
+out. Combinations are correlated a block at a time (:func:`correlation_blocks`) and
+written to their target as they come, e.g. straight into the day's HDF5 file while
+the next block is computed, so that a day is never held in memory whole.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 import numpy as np
 import scipy.fft
@@ -45,7 +51,7 @@ from obspy.geodetics import gps2dist_azimuth
 
 from seismake.noise.normalize import band_window, normalize_spectra, running_mean, time_normalize
 from seismake.noise.params import CorrelationParams
-from seismake.noise.preprocess import DayWaveforms, preprocess_day
+from seismake.noise.preprocess import DayWaveforms, pre_filt, preprocess_day
 from seismake.noise.windows import cut_windows, prepare_windows, window_mask
 
 logger = logging.getLogger(__name__)
@@ -53,6 +59,19 @@ logger = logging.getLogger(__name__)
 COMPONENTS_1 = ("ZZ",)
 COMPONENTS_3 = ("EE", "EN", "EZ", "NE", "NN", "NZ", "ZE", "ZN", "ZZ")
 MEMORY_BYTES = 256 * 2**20
+#: bytes of cross-spectra and lagged correlations formed at once
+CHUNK_BYTES = 256 * 2**20
+#: without normalization, bins above this factor times the preprocessing's upper
+#: corner are left out: its filter leaves at most |B|^2 ~ 1.5e-5 of the amplitude there
+BAND_LIMIT_FACTOR = 2.0
+
+
+#: where correlations are written: a numpy array or an h5py dataset
+ArrayTarget = Any
+
+
+def _zeros(shape: tuple[int, ...]) -> np.ndarray:
+    return np.zeros(shape, dtype=np.float32)
 
 
 def components(ncomp: int) -> tuple[str, ...]:
@@ -196,17 +215,27 @@ def _map(threads: int, func, items: Sequence) -> list:
 
 @dataclass
 class _Spectra:
-    """Normalized window spectra of all channels, frequency-major, restricted to bins ``k0:k1``."""
+    """Normalized window spectra of all channels, channel-major, rfft bins ``0:k1``.
 
-    spec: np.ndarray  # (K, n_chan, n_sub * k) complex64, zero for bad windows
-    mask: np.ndarray  # (n_chan, n_sub * k) bool
-    left_scale: np.ndarray | None  # (K, n_chan, n_sub * k) float32 for deconv
+    Bins below ``k0`` are zero. With ``deconv`` the left-hand spectra are stored
+    already conjugated and divided by the squared smoothed amplitude.
+    """
+
+    spec: np.ndarray  # (n_chan, n_pad, k1) complex64, zero for bad windows
+    left: np.ndarray | None  # (n_chan, n_pad, k1) complex64 conj(X) / s^2 for deconv
+    mask: np.ndarray  # (n_chan, n_pad) bool
     n_fft: int
     k0: int
     k1: int
     window: np.ndarray  # (n_fft // 2 + 1,) band window
     group: int  # windows per substack
     coherency: bool
+
+    def left_conj(self, channel: int) -> np.ndarray:
+        """(n_pad, k1) left-hand factor ``conj(L)`` of a channel."""
+        if self.left is not None:
+            return self.left[channel]
+        return np.conj(self.spec[channel])
 
 
 def _window_spectra(
@@ -220,18 +249,16 @@ def _window_spectra(
     band_limited = params.freq_norm != "no" or params.cc_method == "coherency"
     if not band_limited:
         k0, k1 = 0, n_fft // 2 + 1
+        if params.time_norm == "no":  # the windows carry the day's preprocessing filter
+            f_top = BAND_LIMIT_FACTOR * pre_filt(params)[3]
+            k1 = min(k1, int(np.ceil(f_top * n_fft / fs)) + 1)
     group = params.substack_windows if params.substack else max(n_win, 1)
-    n_sub = -(-n_win // group)
-    n_pad = n_sub * group
-    spec = np.zeros((k1 - k0, n_chan, n_pad), dtype=np.complex64)
-    left_scale = (
-        np.zeros((k1 - k0, n_chan, n_pad), dtype=np.float32)
-        if params.cc_method == "deconv"
-        else None
-    )
+    n_pad = -(-n_win // group) * group
+    spec = np.zeros((n_chan, n_pad, k1), dtype=np.complex64)
+    deconv = params.cc_method == "deconv"
+    left = np.zeros((n_chan, n_pad, k1), dtype=np.complex64) if deconv else None
     mask = np.zeros((n_chan, n_pad), dtype=bool)
     mask[:, :n_win] = good
-    per_chan = n_win * (n_len * 4 + n_fft * 8) * 3
     # running means near the band edges need smoothspect_N bins beyond them
     e0 = max(0, k0 - params.smoothspect_N)
     e1 = min(n_fft // 2 + 1, k1 + params.smoothspect_N)
@@ -239,73 +266,173 @@ def _window_spectra(
     inner = slice(k0 - e0, k1 - e0)
 
     def run(block: slice) -> None:
-        x = np.zeros((block.stop - block.start, n_win, n_fft), dtype=np.float32)
-        prepared = prepare_windows(windows[block], fs, out=x[..., :n_len])
-        if params.time_norm != "no":
-            x[..., :n_len] = time_normalize(prepared, params.time_norm, params.smooth_N)
-        spectra = scipy.fft.rfft(x, axis=-1, overwrite_x=True)[..., e0:e1]
-        spectra = normalize_spectra(spectra, params.freq_norm, params.smoothspect_N, band)
-        spectra[~good[block]] = 0
-        spec[:, block, :n_win] = spectra[..., inner].transpose(2, 0, 1)
-        if left_scale is not None:
-            smooth = running_mean(np.abs(spectra), params.smoothspect_N)[..., inner]
-            with np.errstate(divide="ignore"):
-                scale = np.where(smooth > 0, 1.0 / smooth**2, 0.0)
-            left_scale[:, block, :n_win] = scale.transpose(2, 0, 1)
+        # one zero-padded window matrix per thread, reused channel by channel
+        x = np.zeros((n_win, n_fft), dtype=np.float32)
+        for c in range(block.start, block.stop):
+            prepared = prepare_windows(windows[c], fs, out=x[:, :n_len])
+            if params.time_norm != "no":
+                x[:, :n_len] = time_normalize(prepared, params.time_norm, params.smooth_N)
+            full = scipy.fft.rfft(x, axis=-1)
+            spectra = normalize_spectra(
+                full[:, e0:e1], params.freq_norm, params.smoothspect_N, band
+            )
+            spectra[~good[c]] = 0
+            spec[c, :n_win, k0:] = spectra[:, inner]
+            if left is not None:
+                smooth = running_mean(np.abs(spectra), params.smoothspect_N)[:, inner]
+                with np.errstate(divide="ignore"):
+                    scale = np.where(smooth > 0, 1.0 / smooth**2, 0.0)
+                left[c, :n_win, k0:] = np.conj(spectra[:, inner]) * scale
 
-    _map(threads, run, _blocks(n_chan, MEMORY_BYTES // max(per_chan, 1)))
+    _map(threads, run, _blocks(n_chan, -(-n_chan // max(threads, 1))))
     coherency = params.cc_method == "coherency"
-    return _Spectra(spec, mask, left_scale, n_fft, k0, k1, window, group, coherency)
+    return _Spectra(spec, left, mask, n_fft, k0, k1, window, group, coherency)
 
 
 def _group_cross_spectra(
-    sp: _Spectra, ii: np.ndarray, jj: np.ndarray, threads: int
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Sum over the windows of each group of ``conj(L_i) R_j``; (P, n_sub, K) complex64.
+    sp: _Spectra, ii: np.ndarray, jj: np.ndarray, threads: int, full: np.ndarray
+) -> np.ndarray | None:
+    """Sum over the windows of each group of ``conj(L_i) R_j`` into ``full[:P, :, :k1]``.
 
-    With several windows per group and dense combinations this is one batched
-    complex matrix product per frequency bin over the window axis. For
-    coherency also returns the window-summed powers ``sum |X_i|^2 m_j`` and
-    ``sum |X_j|^2 m_i`` stacked as (2, P, n_sub, K) float32.
+    ``full`` is a (>= P, n_sub, n_fft // 2 + 1) complex64 buffer whose bins from
+    ``k1`` on are zero (scipy's irfft pads short inputs slowly). With several
+    windows per group and dense combinations this is one batched complex matrix
+    product per frequency bin over the window axis; otherwise the products are
+    formed per left-hand channel. For coherency also returns the window-summed
+    powers ``sum |X_i|^2 m_j`` and ``sum |X_j|^2 m_i`` as (2, P, n_sub, k1) float32.
     """
-    n_bins, n_chan, n_pad = sp.spec.shape
+    n_chan, n_pad, n_bins = sp.spec.shape
     k = sp.group
     n_sub = n_pad // k
     n_p = ii.size
-    out = np.empty((n_p, n_sub, n_bins), dtype=np.complex64)
+    out = full[:n_p, :, :n_bins]
     power = np.empty((2, n_p, n_sub, n_bins), dtype=np.float32) if sp.coherency else None
+    masks = sp.mask.reshape(n_chan, n_sub, k).astype(np.float32)
     rows, row_inv = np.unique(ii, return_inverse=True)
     cols, col_inv = np.unique(jj, return_inverse=True)
-    use_matmul = k > 1 and 4 * n_p >= rows.size * cols.size
-    if use_matmul:
+    if k > 1 and 4 * n_p >= rows.size * cols.size:
         per_bin = (n_sub * rows.size * cols.size + n_pad * (rows.size + cols.size)) * 8 * 2
-    else:
-        per_bin = n_p * n_pad * 8 * 3
-    masks = sp.mask.reshape(n_chan, n_sub, k).astype(np.float32)
 
-    def run(fb: slice) -> None:
-        spec = sp.spec[fb]
-        left = spec if sp.left_scale is None else spec * sp.left_scale[fb]
-        nb = spec.shape[0]
-        if use_matmul:
-            a = np.conj(left[:, rows]).reshape(nb, rows.size, n_sub, k).transpose(0, 2, 1, 3)
-            b = spec[:, cols].reshape(nb, cols.size, n_sub, k).transpose(0, 2, 3, 1)
-            if n_sub > 1:
-                a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-            prod = np.matmul(a, b)
+        def product(fb: slice) -> None:
+            a = np.stack([sp.left_conj(i)[:, fb] for i in rows])  # (R, n_pad, nb)
+            a = a.reshape(rows.size, n_sub, k, -1).transpose(3, 1, 0, 2)
+            b = sp.spec[cols, :, fb].reshape(cols.size, n_sub, k, -1).transpose(3, 1, 2, 0)
+            prod = np.matmul(np.ascontiguousarray(a), np.ascontiguousarray(b))
             out[:, :, fb] = prod[:, :, row_inv, col_inv].transpose(2, 1, 0)
-        else:
-            prod = np.conj(left[:, ii]) * spec[:, jj]
-            out[:, :, fb] = prod.reshape(nb, n_p, n_sub, k).sum(axis=3).transpose(1, 2, 0)
-        if power is not None:
-            pw = (spec.real**2 + spec.imag**2).reshape(nb, n_chan, n_sub, k)
-            power[0, :, :, fb] = np.einsum("fpgk,pgk->pgf", pw[:, ii], masks[jj])
-            power[1, :, :, fb] = np.einsum("fpgk,pgk->pgf", pw[:, jj], masks[ii])
 
-    # the matrix products run on the BLAS library's own threads (Snakemake sets
-    # OPENBLAS_NUM_THREADS etc. to the job's threads); more threads here would oversubscribe
-    _map(1 if use_matmul else threads, run, _blocks(n_bins, MEMORY_BYTES // max(per_bin, 1)))
-    return out, power
+        # the matrix products run on the BLAS library's own threads (Snakemake sets
+        # OPENBLAS_NUM_THREADS etc. to the job's threads); more here would oversubscribe
+        _map(1, product, _blocks(n_bins, MEMORY_BYTES // max(per_bin, 1)))
+    else:
+
+        def product_of(i: int) -> None:
+            lc = sp.left_conj(i)
+            for p in np.flatnonzero(ii == i):
+                if k == 1:
+                    np.multiply(lc, sp.spec[jj[p]], out=out[p])
+                else:
+                    out[p] = (lc * sp.spec[jj[p]]).reshape(n_sub, k, n_bins).sum(axis=1)
+
+        _map(threads, product_of, list(rows))
+    if power is not None:
+        pw = (sp.spec.real**2 + sp.spec.imag**2).reshape(n_chan, n_sub, k, n_bins)
+        power[0] = np.einsum("pgkf,pgk->pgf", pw[ii], masks[jj])
+        power[1] = np.einsum("pgkf,pgk->pgf", pw[jj], masks[ii])
+    return power
+
+
+def _to_lags(
+    cross: np.ndarray, lagged: np.ndarray, scale: np.ndarray, out: np.ndarray, q: int
+) -> None:
+    """Inverse FFT of ``cross[q]`` into ``lagged[q]``; lags ``-L..L`` times ``scale[q]``
+    into ``out[q]`` (L from ``out``'s last axis)."""
+    n_fft = lagged.shape[-1]
+    n_maxlag = out.shape[-1] // 2
+    np.fft.irfft(cross[q], n_fft, axis=-1, out=lagged[q])
+    np.multiply(lagged[q, :, n_fft - n_maxlag :], scale[q], out=out[q, :, :n_maxlag])
+    np.multiply(lagged[q, :, : n_maxlag + 1], scale[q], out=out[q, :, n_maxlag:])
+
+
+def window_counts(
+    good: np.ndarray, left: np.ndarray, right: np.ndarray, params: CorrelationParams
+) -> np.ndarray:
+    """Windows good on both channels per combination and (sub)stack; (n_combo, n_sub) int32."""
+    n_chan, n_win = good.shape
+    group = params.substack_windows if params.substack else max(n_win, 1)
+    n_sub = -(-n_win // group)
+    masks = np.zeros((n_chan, n_sub * group), dtype=bool)
+    masks[:, :n_win] = good
+    masks = masks.reshape(n_chan, n_sub, group)
+    return (masks[left] & masks[right]).sum(axis=2).astype(np.int32)
+
+
+def correlation_blocks(
+    windows: np.ndarray,
+    good: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    params: CorrelationParams,
+    threads: int = 1,
+    multiple: int = 1,
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Correlate channel combinations over windows, a block of combinations at a time.
+
+    Parameters are those of :func:`correlate_windows`; blocks hold a multiple of
+    ``multiple`` combinations (all but the last).
+
+    Yields
+    ------
+    lo, hi : int
+        The block holds combinations ``lo:hi``.
+    block : numpy.ndarray
+        (hi - lo, n_sub, n_lag) float32 correlations, zero where no window was
+        good on both channels. A view of one of two buffers used in turn: it
+        holds until the next block but one is asked for (so it can be written
+        out while the next block is computed).
+    """
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    n_maxlag = round(params.maxlag * params.sampling_rate)
+    ngood = window_counts(good, left, right, params)
+    sp = _window_spectra(windows, good, params, threads)
+    n_sub = ngood.shape[1]
+    per_combo = n_sub * (sp.k1 * 8 * (2 if sp.coherency else 1) + sp.n_fft * 4)
+    size = max(1, CHUNK_BYTES // max(per_combo, 1) // multiple) * multiple
+    band = sp.window[: sp.k1]
+    two_sided = 2 * float(sp.window.sum()) - float(sp.window[0])
+    if sp.n_fft % 2 == 0:
+        two_sided -= float(sp.window[-1])
+    # buffers reused block after block: fresh large arrays cost a page fault per page
+    size = min(size, left.size)
+    buffer = np.zeros((size, n_sub, sp.n_fft // 2 + 1), dtype=np.complex64)
+    lag_buffer = np.empty((size, n_sub, sp.n_fft), dtype=np.float32)
+    n_out = 1 if size == left.size else 2
+    out_buffers = [
+        np.empty((size, n_sub, 2 * n_maxlag + 1), dtype=np.float32) for _ in range(n_out)
+    ]
+    for lo in range(0, left.size, size):
+        hi = min(left.size, lo + size)
+        cross, out = buffer[: hi - lo], out_buffers[(lo // size) % n_out][: hi - lo]
+        power = _group_cross_spectra(sp, left[lo:hi], right[lo:hi], threads, buffer)
+        if power is not None:
+            # smoothed within the band only, as the running means reflect at its edges
+            inband = cross[..., sp.k0 : sp.k1]
+            num = running_mean(inband.real, params.smoothspect_N) + 1j * running_mean(
+                inband.imag, params.smoothspect_N
+            )
+            den = np.sqrt(
+                running_mean(power[0][..., sp.k0 :], params.smoothspect_N)
+                * running_mean(power[1][..., sp.k0 :], params.smoothspect_N)
+            )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                inband[...] = np.where(den > 0, num / den, 0)
+            cross[..., : sp.k1] *= band * np.float32(sp.n_fft / two_sided)
+            scale = np.ones((hi - lo, n_sub, 1), dtype=np.float32)
+        else:
+            scale = (1.0 / np.maximum(ngood[lo:hi], 1)).astype(np.float32)[..., None]
+        _map(threads, partial(_to_lags, cross, lag_buffer, scale, out), range(hi - lo))
+        out[ngood[lo:hi] == 0] = 0
+        yield lo, hi, out
 
 
 def correlate_windows(
@@ -333,10 +460,10 @@ def correlate_windows(
         Uses sampling_rate, time_norm, smooth_N, freq_norm, smoothspect_N,
         freqmin, freqmax, cc_method, substack, substack_windows, maxlag.
     threads : int
-        Threads for the per-channel FFTs and normalizations and for the
-        element-wise cross-spectral products; the batched matrix products use
-        the BLAS library's threads (``OPENBLAS_NUM_THREADS``, which Snakemake
-        sets to the job's threads).
+        Threads for the per-channel FFTs and normalizations, the element-wise
+        cross-spectral products and the inverse FFTs; the batched matrix
+        products use the BLAS library's threads (``OPENBLAS_NUM_THREADS``,
+        which Snakemake sets to the job's threads).
 
     Returns
     -------
@@ -346,43 +473,10 @@ def correlate_windows(
     ngood : numpy.ndarray
         (n_combo, n_sub) int32 windows good on both channels per substack.
     """
-    left = np.asarray(left, dtype=np.int64)
-    right = np.asarray(right, dtype=np.int64)
-    n_maxlag = round(params.maxlag * params.sampling_rate)
-    sp = _window_spectra(windows, good, params, threads)
-    n_sub = sp.mask.shape[1] // sp.group
-    masks = sp.mask.reshape(sp.mask.shape[0], n_sub, sp.group)
-    ngood = (masks[left] & masks[right]).sum(axis=2).astype(np.int32)
-    n_freq = sp.n_fft // 2 + 1
-    n_bins = sp.k1 - sp.k0
-    n_lag = 2 * n_maxlag + 1
-    data = np.zeros((left.size, n_sub, n_lag), dtype=np.float32)
-    per_combo = n_sub * (n_bins * 8 * 4 + n_freq * 8 + sp.n_fft * 4)
-    band = sp.window[sp.k0 : sp.k1]
-    two_sided = 2 * float(sp.window.sum()) - float(sp.window[0])
-    if sp.n_fft % 2 == 0:
-        two_sided -= float(sp.window[-1])
-    for chunk in _blocks(left.size, MEMORY_BYTES // max(per_combo, 1)):
-        cross, power = _group_cross_spectra(sp, left[chunk], right[chunk], threads)
-        if power is not None:
-            num = running_mean(cross.real, params.smoothspect_N) + 1j * running_mean(
-                cross.imag, params.smoothspect_N
-            )
-            den = np.sqrt(
-                running_mean(power[0], params.smoothspect_N)
-                * running_mean(power[1], params.smoothspect_N)
-            )
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cross = np.where(den > 0, num / den, 0).astype(np.complex64)
-            cross *= band * np.float32(sp.n_fft / two_sided)
-        else:
-            cross /= np.maximum(ngood[chunk], 1)[..., None]
-        full = np.zeros((*cross.shape[:-1], n_freq), dtype=np.complex64)
-        full[..., sp.k0 : sp.k1] = cross
-        lagged = scipy.fft.irfft(full, sp.n_fft, axis=-1, workers=max(threads, 1))
-        data[chunk, :, :n_maxlag] = lagged[..., sp.n_fft - n_maxlag :]
-        data[chunk, :, n_maxlag:] = lagged[..., : n_maxlag + 1]
-    data[ngood == 0] = 0
+    ngood = window_counts(good, np.asarray(left), np.asarray(right), params)
+    data = np.zeros((*ngood.shape, lag_axis(params).size), dtype=np.float32)
+    for lo, hi, block in correlation_blocks(windows, good, left, right, params, threads):
+        data[lo:hi] = block
     return data, ngood
 
 
@@ -439,6 +533,7 @@ def correlate_day(
     params: CorrelationParams,
     coordinates: Mapping[str, Sequence[float]] | None = None,
     threads: int = 1,
+    allocate: Callable[[tuple[int, ...]], ArrayTarget] | None = None,
 ) -> DayCorrelations:
     """Correlate all station pairs and component combinations of a preprocessed day.
 
@@ -452,12 +547,18 @@ def correlate_day(
         SEED id -> (latitude deg, longitude deg, elevation m).
     threads : int
         Threads, as in :func:`correlate_windows`.
+    allocate : callable, optional
+        ``allocate(shape)`` returns the zero-initialized (n_pair, n_comp, n_sub, n_lag)
+        float32 target of the correlations, written a block of pairs at a time:
+        an HDF5 dataset (see :func:`seismake.noise.ccfstore.write_correlated_day`)
+        keeps a large day out of memory. Default: a numpy array.
 
     Returns
     -------
     DayCorrelations
-        Possibly empty (no pair), with the reason.
+        Possibly empty (no pair), with the reason; ``data`` is the target.
     """
+    allocate = allocate or _zeros
     day = waveforms.starttime
     report = {
         "gap_s": waveforms.gap_s,
@@ -528,16 +629,37 @@ def correlate_day(
         int(good.sum()),
         good.size,
     )
-    cc, ngood_combo = correlate_windows(windows, good, left, right, params, threads)
+    n_pair, n_comp = len(pairs), len(comps)
+    ngood_combo = window_counts(good, np.array(left), np.array(right), params)
     if not ngood_combo.any():
         reason = "no window passed the rejection on both channels of any pair"
         logger.warning("day %s: %s", day.date, reason)
         return DayCorrelations.empty(day, params, reason, **report)
-    n_pair, n_comp, n_sub = len(pairs), len(comps), cc.shape[1]
-    data = np.zeros((n_pair, n_comp, n_sub, cc.shape[2]), dtype=np.float32)
+    n_sub = ngood_combo.shape[1]
     ngood = np.zeros((n_pair, n_comp, n_sub), dtype=np.int32)
-    data[combo_pair, combo_comp] = cc
     ngood[combo_pair, combo_comp] = ngood_combo
+    data = allocate((n_pair, n_comp, n_sub, lag_axis(params).size))
+    # with every combination present, blocks of whole pairs are slabs of the day array
+    dense = len(left) == n_pair * n_comp
+
+    def store(lo: int, hi: int, block: np.ndarray) -> None:
+        if dense:
+            data[lo // n_comp : hi // n_comp] = block.reshape(-1, n_comp, *block.shape[1:])
+            return
+        for q in range(lo, hi):
+            data[combo_pair[q], combo_comp[q]] = block[q - lo]
+
+    # a block is written (h5py releases the GIL) while the next one is computed
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending = None
+        for lo, hi, block in correlation_blocks(
+            windows, good, left, right, params, threads, n_comp
+        ):
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(store, lo, hi, block)
+        if pending is not None:
+            pending.result()
     channel1 = np.array(
         [[channel_code[stations[a]].get(c[0], "") for c in comps] for a, _ in pairs], dtype=str
     ).reshape(n_pair, n_comp)
@@ -579,6 +701,7 @@ def correlate_streams(
     params: CorrelationParams,
     day: UTCDateTime,
     threads: int = 1,
+    allocate: Callable[[tuple[int, ...]], ArrayTarget] | None = None,
 ) -> DayCorrelations:
     """Preprocess and correlate one day of raw waveforms.
 
@@ -594,6 +717,8 @@ def correlate_streams(
         Start of the day (midnight UTC).
     threads : int
         Channels preprocessed at once; then as in :func:`correlate_windows`.
+    allocate : callable, optional
+        Target of the correlations, as in :func:`correlate_day`.
 
     Returns
     -------
@@ -603,4 +728,4 @@ def correlate_streams(
     day = UTCDateTime(day)
     waveforms = preprocess_day(stream, day, params, inventory, threads)
     coords = station_coordinates(inventory, waveforms.ids, day) if inventory is not None else {}
-    return correlate_day(waveforms, params, coords, threads)
+    return correlate_day(waveforms, params, coords, threads, allocate)

@@ -1,9 +1,10 @@
 """Temporal and spectral normalization of correlation windows.
 
-Running means are centred over ``2 N + 1`` samples (or frequency bins), as
-NoisePy's ``moving_ave``, with reflected edges. seismake picks the spectral
-normalization by ``freq_norm`` (NoisePy picks ``phase_only`` by
-``smoothspect_N <= 1`` instead) and applies ``rma`` and ``phase_only`` inside
+Running means are NoisePy's ``moving_ave``: ``N`` samples (or frequency bins) long,
+centred (for even ``N``, ``N / 2`` before and ``N / 2 - 1`` after), the ends extended
+with the first and last values; ``smooth_N`` and ``smoothspect_N`` are such lengths.
+seismake picks the spectral normalization by ``freq_norm`` (NoisePy picks
+``phase_only`` by ``smoothspect_N <= 1`` instead) and applies ``rma`` and ``phase_only`` inside
 the band with cos^2 ramps outside it, zero beyond.
 """
 
@@ -15,15 +16,15 @@ from scipy.ndimage import uniform_filter1d
 RAMP_BINS = 100
 
 
-def running_mean(x: np.ndarray, half_width: int, axis: int = -1) -> np.ndarray:
-    """Centred running mean over ``2 * half_width + 1`` samples along ``axis``.
+def running_mean(x: np.ndarray, length: int, axis: int = -1) -> np.ndarray:
+    """Centred running mean over ``length`` samples along ``axis`` (NoisePy's ``moving_ave``).
 
     Parameters
     ----------
     x : numpy.ndarray
         Real array.
-    half_width : int
-        Half width N in samples; 0 returns a copy of ``x``.
+    length : int
+        Window length N in samples; 1 or less returns a copy of ``x``.
     axis : int
         Axis to smooth.
 
@@ -32,7 +33,7 @@ def running_mean(x: np.ndarray, half_width: int, axis: int = -1) -> np.ndarray:
     numpy.ndarray
         Same shape and dtype as ``x``.
     """
-    return uniform_filter1d(x, size=2 * int(half_width) + 1, axis=axis, mode="reflect")
+    return uniform_filter1d(x, size=max(1, int(length)), axis=axis, mode="nearest")
 
 
 def _safe_divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -51,10 +52,10 @@ def time_normalize(windows: np.ndarray, time_norm: str, smooth_N: int) -> np.nda
         (..., n_len) real samples.
     time_norm : str
         ``"no"`` (unchanged), ``"one_bit"`` (``sign(x)``) or ``"rma"``
-        (``x`` divided by the running mean of ``|x|`` over ``2 smooth_N + 1``
+        (``x`` divided by the running mean of ``|x|`` over ``smooth_N``
         samples; 0 where that mean is 0).
     smooth_N : int
-        Half width of the running mean in samples.
+        Length of the running mean in samples.
 
     Returns
     -------
@@ -125,9 +126,9 @@ def normalize_spectra(
         (..., n_bins) complex spectra (any contiguous set of rfft bins).
     freq_norm : str
         ``"no"`` (unchanged), ``"rma"`` (divide by the running mean of ``|X|``
-        over ``2 smoothspect_N + 1`` bins) or ``"phase_only"`` (``X / |X|``).
+        over ``smoothspect_N`` bins) or ``"phase_only"`` (``X / |X|``).
     smoothspect_N : int
-        Half width in bins of the ``rma`` running mean.
+        Length in bins of the ``rma`` running mean.
     window : numpy.ndarray, optional
         (n_bins,) band window applied after ``rma`` or ``phase_only``.
 

@@ -55,15 +55,15 @@ class CorrelationParams:
         channel's day are rejected.
     time_norm : str
         ``"no"``, ``"one_bit"`` or ``"rma"`` (running absolute mean over
-        ``2 * smooth_N + 1`` samples).
+        ``smooth_N`` samples).
     smooth_N : int
-        Half width in samples of the running mean of ``time_norm="rma"``.
+        Length in samples of the running mean of ``time_norm="rma"`` (NoisePy's).
     freq_norm : str
-        ``"no"``, ``"rma"`` (running mean of ``|X|`` over ``2 * smoothspect_N + 1``
-        bins) or ``"phase_only"``.
+        ``"no"``, ``"rma"`` (running mean of ``|X|`` over ``smoothspect_N`` bins) or
+        ``"phase_only"``.
     smoothspect_N : int
-        Half width in frequency bins of the spectral running means (``freq_norm="rma"``,
-        ``cc_method="deconv"`` and ``"coherency"``).
+        Length in frequency bins of the spectral running means (``freq_norm="rma"``,
+        ``cc_method="deconv"`` and ``"coherency"``; NoisePy's).
     cc_method : str
         ``"xcorr"``, ``"deconv"`` or ``"coherency"``.
     substack : bool
