@@ -6,9 +6,9 @@ from obspy import Inventory, Stream, Trace, UTCDateTime
 from obspy.core.inventory import Channel, Network, Station
 from obspy.core.inventory.response import Response
 
+from seismake.filters import bandpass
 from seismake.noise.params import CorrelationParams, StackParams
 from seismake.noise.preprocess import (
-    bandpass,
     preprocess_channel,
     preprocess_day,
     select_channels,

@@ -70,6 +70,11 @@ BAND_LIMIT_FACTOR = 2.0
 ArrayTarget = Any
 
 
+def substack_group(params: CorrelationParams, n_win: int) -> int:
+    """Windows per (sub)stack: ``substack_windows`` with substacks, else all ``n_win``."""
+    return params.substack_windows if params.substack else max(n_win, 1)
+
+
 def _zeros(shape: tuple[int, ...]) -> np.ndarray:
     return np.zeros(shape, dtype=np.float32)
 
@@ -252,7 +257,7 @@ def _window_spectra(
         if params.time_norm == "no":  # the windows carry the day's preprocessing filter
             f_top = BAND_LIMIT_FACTOR * pre_filt(params)[3]
             k1 = min(k1, int(np.ceil(f_top * n_fft / fs)) + 1)
-    group = params.substack_windows if params.substack else max(n_win, 1)
+    group = substack_group(params, n_win)
     n_pad = -(-n_win // group) * group
     spec = np.zeros((n_chan, n_pad, k1), dtype=np.complex64)
     deconv = params.cc_method == "deconv"
@@ -358,7 +363,7 @@ def window_counts(
 ) -> np.ndarray:
     """Windows good on both channels per combination and (sub)stack; (n_combo, n_sub) int32."""
     n_chan, n_win = good.shape
-    group = params.substack_windows if params.substack else max(n_win, 1)
+    group = substack_group(params, n_win)
     n_sub = -(-n_win // group)
     masks = np.zeros((n_chan, n_sub * group), dtype=bool)
     masks[:, :n_win] = good
@@ -670,7 +675,7 @@ def correlate_day(
     coords2 = np.array([station_coords[stations[b]] for _, b in pairs]).reshape(n_pair, 3)
     geometry = np.array([_geometry(c1, c2) for c1, c2 in zip(coords1, coords2, strict=True)])
     window_start = float(day.timestamp) + np.arange(windows.shape[1]) * n_step / fs
-    group = params.substack_windows if params.substack else windows.shape[1]
+    group = substack_group(params, windows.shape[1])
     return DayCorrelations(
         day=day.strftime("%Y-%m-%d"),
         station1=np.array([stations[a] for a, _ in pairs], dtype=str),

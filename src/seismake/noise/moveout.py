@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import scipy.signal
 
-from seismake.noise.preprocess import bandpass, taper_window
+from seismake.filters import bandpass
+from seismake.noise.preprocess import taper_window
 from seismake.noise.stack import RTZ_COMPONENTS, PairStacks
 
 PICK_COLUMNS = [

@@ -41,6 +41,7 @@ import scipy.fft
 import scipy.signal
 from obspy import Inventory, Stream, Trace, UTCDateTime
 
+from seismake.filters import zero_phase_power
 from seismake.noise.params import CorrelationParams
 
 logger = logging.getLogger(__name__)
@@ -187,33 +188,6 @@ def _resample(x: np.ndarray, fs_in: float, fs_out: float, seed_id: str) -> np.nd
     return scipy.signal.resample_poly(x, ratio.numerator, ratio.denominator)
 
 
-def bandpass(x: np.ndarray, freqmin: float, freqmax: float, sampling_rate: float) -> np.ndarray:
-    """Zero-phase 4-corner Butterworth bandpass (highpass if freqmax >= Nyquist).
-
-    Parameters
-    ----------
-    x : numpy.ndarray
-        (..., n) samples; filtered along the last axis.
-    freqmin, freqmax : float
-        Corner frequencies in Hz.
-    sampling_rate : float
-        Hz.
-
-    Returns
-    -------
-    numpy.ndarray
-        Filtered samples, same shape.
-    """
-    nyquist = sampling_rate / 2
-    if freqmax >= nyquist:
-        sos = scipy.signal.butter(4, freqmin, btype="highpass", fs=sampling_rate, output="sos")
-    else:
-        sos = scipy.signal.butter(
-            4, [freqmin, freqmax], btype="bandpass", fs=sampling_rate, output="sos"
-        )
-    return scipy.signal.sosfiltfilt(sos, x, axis=-1)
-
-
 def pre_filt(params: CorrelationParams) -> tuple[float, float, float, float]:
     """NoisePy's pre-filter corners in Hz for ``freqmin``, ``freqmax`` and ``sampling_rate``."""
     fs = params.sampling_rate
@@ -278,14 +252,8 @@ def _evaluate_inverse(
 def _bandpass_power(n_fft: int, fs: float, corners: tuple[float, ...]) -> np.ndarray:
     """|B(f)|^2 of the 4-corner Butterworth bandpass ``corners[0]``-``corners[3]`` on the
     ``n_fft // 2 + 1`` rfft bins (highpass when ``corners[3]`` reaches Nyquist); read-only."""
-    if corners[3] >= fs / 2:
-        sos = scipy.signal.butter(4, corners[0], btype="highpass", fs=fs, output="sos")
-    else:
-        band = [corners[0], corners[3]]
-        sos = scipy.signal.butter(4, band, btype="bandpass", fs=fs, output="sos")
     freqs = np.arange(n_fft // 2 + 1) * (fs / n_fft)
-    _, h = scipy.signal.sosfreqz(sos, worN=freqs, fs=fs)
-    power = h.real**2 + h.imag**2
+    power = zero_phase_power(freqs, corners[0], corners[3], fs)
     power.flags.writeable = False
     return power
 

@@ -34,9 +34,10 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-from scipy.signal import butter, hilbert, sosfreqz
+from scipy.signal import hilbert
 
 from seismake.fileio import atomic_output
+from seismake.filters import zero_phase_power
 from seismake.geodesy import geodesic_inverse
 from seismake.noisi.greens import next_power_of_two
 from seismake.noisi.sacio import CorrelationTrace
@@ -131,9 +132,7 @@ def bandpass_response(
     fmin, fmax = band
     if not 0 < fmin < fmax < fs_hz / 2:
         raise ValueError(f"band ({fmin}, {fmax}) Hz must lie within (0, {fs_hz / 2}) Hz")
-    sos = butter(corners, [fmin, fmax], btype="bandpass", fs=fs_hz, output="sos")
-    _, h = sosfreqz(sos, worN=np.asarray(freqs_hz, dtype=float), fs=fs_hz)
-    return np.abs(h) ** 2
+    return zero_phase_power(freqs_hz, fmin, fmax, fs_hz, corners)
 
 
 def _filter_responses(
