@@ -5,7 +5,7 @@ Layout (all arrays as datasets, scalars as attributes)::
     /                      attrs: format, version, day, sampling_rate, reason, components,
                                   n_pair, units, sign_convention
     /params                attrs: every CorrelationParams field
-    /data                  (n_pair, n_comp, n_sub, n_lag) float32, chunked per combination
+    /data                  (n_pair, n_comp, n_sub, n_lag) float32
     /ngood                 (n_pair, n_comp, n_sub) int32
     /lags_s                (n_lag,) float64, units s
     /window_start          (n_win,) float64, s since 1970-01-01T00:00:00Z
@@ -26,12 +26,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
 import h5py
 import numpy as np
 
+from seismake.directio import DirectDataset, create_direct_dataset
 from seismake.fileio import atomic_output
 from seismake.noise.correlate import DayCorrelations
 from seismake.noise.params import CorrelationParams, StackParams
@@ -135,14 +136,18 @@ def write_correlated_day(
     correlate : callable
         ``correlate(allocate)`` returns the day's correlations, written through ``allocate``
         (e.g. ``lambda allocate: correlate_streams(..., allocate=allocate)``); ``allocate``
-        creates the file's ``data`` dataset (contiguous: the fastest to write).
+        creates the file's contiguous ``data`` dataset, written past the page cache
+        (:mod:`seismake.directio`).
     """
 
     def write(h5: h5py.File) -> None:
-        def allocate(shape: tuple[int, ...]) -> h5py.Dataset:
-            return h5.create_dataset("data", shape=shape, dtype=np.float32)
+        with ExitStack() as written:
 
-        _write_day(h5, correlate(allocate))
+            def allocate(shape: tuple[int, ...]) -> DirectDataset:
+                return written.enter_context(create_direct_dataset(h5, "data", shape))
+
+            day = correlate(allocate)
+        _write_day(h5, day)
 
     write_atomic_h5(path, write)
 

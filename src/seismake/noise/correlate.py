@@ -41,7 +41,6 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -61,6 +60,8 @@ COMPONENTS_3 = ("EE", "EN", "EZ", "NE", "NN", "NZ", "ZE", "ZN", "ZZ")
 MEMORY_BYTES = 256 * 2**20
 #: bytes of cross-spectra and lagged correlations formed at once
 CHUNK_BYTES = 256 * 2**20
+#: rows (windows or substacks) inverse-transformed at once, into buffers that stay in cache
+LAG_ROWS = 8
 #: without normalization, bins above this factor times the preprocessing's upper
 #: corner are left out: its filter leaves at most |B|^2 ~ 1.5e-5 of the amplitude there
 BAND_LIMIT_FACTOR = 2.0
@@ -236,11 +237,11 @@ class _Spectra:
     group: int  # windows per substack
     coherency: bool
 
-    def left_conj(self, channel: int) -> np.ndarray:
-        """(n_pad, k1) left-hand factor ``conj(L)`` of a channel."""
+    def left_conj(self, channel: int, rows: slice = slice(None)) -> np.ndarray:
+        """(rows, k1) left-hand factor ``conj(L)`` of a channel's windows ``rows``."""
         if self.left is not None:
-            return self.left[channel]
-        return np.conj(self.spec[channel])
+            return self.left[channel, rows]
+        return np.conj(self.spec[channel, rows])
 
 
 def _window_spectra(
@@ -347,15 +348,38 @@ def _group_cross_spectra(
 
 
 def _to_lags(
-    cross: np.ndarray, lagged: np.ndarray, scale: np.ndarray, out: np.ndarray, q: int
+    sp: _Spectra,
+    combos: tuple[np.ndarray, np.ndarray],
+    cross: np.ndarray | None,
+    scale: np.ndarray,
+    out: np.ndarray,
+    buffers: tuple[np.ndarray, np.ndarray],
 ) -> None:
-    """Inverse FFT of ``cross[q]`` into ``lagged[q]``; lags ``-L..L`` times ``scale[q]``
-    into ``out[q]`` (L from ``out``'s last axis)."""
-    n_fft = lagged.shape[-1]
+    """Lags ``-L..L`` of combinations into ``out`` (P, n_sub, 2 L + 1), times ``scale``.
+
+    The inverse FFTs run ``LAG_ROWS`` rows at a time into the small ``buffers``
+    (zero-padded cross-spectra, lagged correlations), which stay in cache. ``cross``
+    holds the (P, n_sub, n_fft // 2 + 1) window-summed cross-spectra, zero from
+    ``k1`` on; with ``None`` the products ``conj(L_i) R_j`` of single windows are
+    formed here, a few rows at a time (``combos``: the channel indices ``i, j``).
+    """
+    padded, lagged = buffers
+    n_fft, k1 = sp.n_fft, sp.k1
     n_maxlag = out.shape[-1] // 2
-    np.fft.irfft(cross[q], n_fft, axis=-1, out=lagged[q])
-    np.multiply(lagged[q, :, n_fft - n_maxlag :], scale[q], out=out[q, :, :n_maxlag])
-    np.multiply(lagged[q, :, : n_maxlag + 1], scale[q], out=out[q, :, n_maxlag:])
+    n_sub = out.shape[1]
+    for q in range(out.shape[0]):
+        for r0 in range(0, n_sub, LAG_ROWS):
+            rows = slice(r0, min(n_sub, r0 + LAG_ROWS))
+            m = rows.stop - r0
+            if cross is None:
+                right = sp.spec[combos[1][q], rows]
+                np.multiply(sp.left_conj(combos[0][q], rows), right, out=padded[:m, :k1])
+                spectra = padded[:m]
+            else:
+                spectra = cross[q, rows]
+            np.fft.irfft(spectra, n_fft, axis=-1, out=lagged[:m])
+            np.multiply(lagged[:m, n_fft - n_maxlag :], scale[q, rows], out=out[q, rows, :n_maxlag])
+            np.multiply(lagged[:m, : n_maxlag + 1], scale[q, rows], out=out[q, rows, n_maxlag:])
 
 
 def window_counts(
@@ -401,7 +425,10 @@ def correlation_blocks(
     ngood = window_counts(good, left, right, params)
     sp = _window_spectra(windows, good, params, threads)
     n_sub = ngood.shape[1]
-    per_combo = n_sub * (sp.k1 * 8 * (2 if sp.coherency else 1) + sp.n_fft * 4)
+    n_half = sp.n_fft // 2 + 1
+    # single windows without coherency: cross-spectra formed row by row with the FFTs
+    summed = sp.group > 1 or sp.coherency
+    per_combo = n_sub * ((n_half * 8 if summed else 0) + 2 * (2 * n_maxlag + 1) * 4)
     size = max(1, CHUNK_BYTES // max(per_combo, 1) // multiple) * multiple
     band = sp.window[: sp.k1]
     two_sided = 2 * float(sp.window.sum()) - float(sp.window[0])
@@ -409,35 +436,64 @@ def correlation_blocks(
         two_sided -= float(sp.window[-1])
     # buffers reused block after block: fresh large arrays cost a page fault per page
     size = min(size, left.size)
-    buffer = np.zeros((size, n_sub, sp.n_fft // 2 + 1), dtype=np.complex64)
-    lag_buffer = np.empty((size, n_sub, sp.n_fft), dtype=np.float32)
+    cross = np.zeros((size, n_sub, n_half), dtype=np.complex64) if summed else None
     n_out = 1 if size == left.size else 2
     out_buffers = [
         np.empty((size, n_sub, 2 * n_maxlag + 1), dtype=np.float32) for _ in range(n_out)
     ]
+    n_threads = max(1, threads)
+    lag_buffers = [
+        (np.zeros((LAG_ROWS, n_half), np.complex64), np.empty((LAG_ROWS, sp.n_fft), np.float32))
+        for _ in range(n_threads)
+    ]
     for lo in range(0, left.size, size):
         hi = min(left.size, lo + size)
-        cross, out = buffer[: hi - lo], out_buffers[(lo // size) % n_out][: hi - lo]
-        power = _group_cross_spectra(sp, left[lo:hi], right[lo:hi], threads, buffer)
-        if power is not None:
-            # smoothed within the band only, as the running means reflect at its edges
-            inband = cross[..., sp.k0 : sp.k1]
-            num = running_mean(inband.real, params.smoothspect_N) + 1j * running_mean(
-                inband.imag, params.smoothspect_N
+        out = out_buffers[(lo // size) % n_out][: hi - lo]
+        scale = (1.0 / np.maximum(ngood[lo:hi], 1)).astype(np.float32)[..., None]
+        if summed:
+            power = _group_cross_spectra(sp, left[lo:hi], right[lo:hi], threads, cross)
+            if power is not None:
+                _coherency(sp, cross[: hi - lo], power, params.smoothspect_N, band, two_sided)
+                scale = np.ones_like(scale)
+        # one contiguous piece of the block per thread, each with its own buffers
+        pieces = _blocks(hi - lo, -(-(hi - lo) // n_threads))
+        tasks = [
+            (
+                (left[lo:hi][q], right[lo:hi][q]),
+                None if cross is None else cross[q],
+                scale[q],
+                out[q],
+                lag_buffers[t],
             )
-            den = np.sqrt(
-                running_mean(power[0][..., sp.k0 :], params.smoothspect_N)
-                * running_mean(power[1][..., sp.k0 :], params.smoothspect_N)
-            )
-            with np.errstate(divide="ignore", invalid="ignore"):
-                inband[...] = np.where(den > 0, num / den, 0)
-            cross[..., : sp.k1] *= band * np.float32(sp.n_fft / two_sided)
-            scale = np.ones((hi - lo, n_sub, 1), dtype=np.float32)
-        else:
-            scale = (1.0 / np.maximum(ngood[lo:hi], 1)).astype(np.float32)[..., None]
-        _map(threads, partial(_to_lags, cross, lag_buffer, scale, out), range(hi - lo))
+            for t, q in enumerate(pieces)
+        ]
+        _map(threads, lambda task: _to_lags(sp, *task), tasks)
         out[ngood[lo:hi] == 0] = 0
         yield lo, hi, out
+
+
+def _coherency(
+    sp: _Spectra,
+    cross: np.ndarray,
+    power: np.ndarray,
+    smoothspect_n: int,
+    band: np.ndarray,
+    two_sided: float,
+) -> None:
+    """Turn summed cross-spectra ``cross`` into band-limited coherency, in place.
+
+    Smoothed within the band only, as the running means reflect at its edges;
+    scaled so that a fully coherent pair peaks at 1.
+    """
+    inband = cross[..., sp.k0 : sp.k1]
+    num = running_mean(inband.real, smoothspect_n) + 1j * running_mean(inband.imag, smoothspect_n)
+    den = np.sqrt(
+        running_mean(power[0][..., sp.k0 :], smoothspect_n)
+        * running_mean(power[1][..., sp.k0 :], smoothspect_n)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inband[...] = np.where(den > 0, num / den, 0)
+    cross[..., : sp.k1] *= band * np.float32(sp.n_fft / two_sided)
 
 
 def correlate_windows(
