@@ -8,7 +8,8 @@ import h5py
 import numpy as np
 import pytest
 
-from seismake.directio import ALIGN, create_direct_dataset
+from seismake import directio
+from seismake.directio import ALIGN, DirectDataset, contiguous_offset, create_direct_dataset
 
 TMPFS = Path("/dev/shm")
 
@@ -24,7 +25,10 @@ def directory(request, tmp_path):
     shutil.rmtree(shm)
 
 
-def test_runs_of_any_alignment_read_back(directory):
+@pytest.mark.parametrize("stage_bytes", [None, 5000])
+def test_runs_of_any_alignment_read_back(directory, stage_bytes, monkeypatch):
+    if stage_bytes:  # runs staged a row or a few at a time
+        monkeypatch.setattr(directio, "STAGE_BYTES", stage_bytes)
     path = directory / "d.h5"
     rng = np.random.default_rng(1)
     # 3 * 7 * 1001 float32: rows of 4004 bytes, so most runs start and end unaligned
@@ -43,6 +47,24 @@ def test_runs_of_any_alignment_read_back(directory):
         np.testing.assert_array_equal(h5["data"][()], truth)
         assert h5.attrs["before"] == 1 and h5.attrs["after"] == 2
         np.testing.assert_array_equal(h5["more"][()], np.arange(10))
+        dset = h5["data"]
+        with DirectDataset(str(path), contiguous_offset(dset), dset.shape, dset.dtype) as d:
+            whole = np.empty_like(truth)
+            d.read(slice(None), whole)
+            np.testing.assert_array_equal(whole, truth)
+            strided = np.zeros((2, 3, 9, 1001), dtype=np.float32)[:, :, 1:8]
+            d.read(np.s_[2, 1:3], strided[:, 0])  # unaligned run into a strided view
+            np.testing.assert_array_equal(strided[:, 0], truth[2, 1:3])
+            with pytest.raises(ValueError, match="read into"):
+                d.read(3, whole)
+
+
+def test_chunked_datasets_have_no_contiguous_offset(tmp_path):
+    with h5py.File(tmp_path / "c.h5", "w") as h5:
+        chunked = h5.create_dataset("c", data=np.ones((4, 100)), chunks=(1, 100))
+        plain = h5.create_dataset("p", data=np.ones((4, 100)))
+        assert contiguous_offset(chunked) is None
+        assert contiguous_offset(plain) > 0
 
 
 def test_large_aligned_run_and_bad_indices(tmp_path):

@@ -1,10 +1,13 @@
 """Stacking of the noise branch: methods on known inputs, RTZ rotation, day files."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import scipy.signal
 
-from seismake.noise.ccfstore import write_day_correlations
+import seismake.noise.stack as stack_module
+from seismake.noise.ccfstore import write_correlated_day, write_day_correlations
 from seismake.noise.correlate import COMPONENTS_3, DayCorrelations
 from seismake.noise.params import CorrelationParams, StackParams
 from seismake.noise.stack import (
@@ -246,3 +249,39 @@ def test_pairs_in_chunk_is_a_stable_partition():
     assert pairs_in_chunk(pairs[5:9], 2, 4) == [p for p in chunks[2] if p in pairs[5:9]]
     with pytest.raises(ValueError, match="chunk 4"):
         pairs_in_chunk(pairs, 4, 4)
+
+
+def test_contiguous_day_files_stack_as_chunked_ones_block_by_block(tmp_path, monkeypatch):
+    """Day files written past the page cache (contiguous data, read back the same way)
+    stack to what the chunked files give, with blocks of two pairs and broken runs."""
+    params = CorrelationParams(sampling_rate=2.0, maxlag=100.0)
+    days = [
+        make_day("2021-01-01", ["SY.A.", "SY.B.", "SY.C."], 1.0, params, n_sub=3),
+        make_day("2021-01-02", ["SY.A.", "SY.C."], 2.0, params),
+    ]
+
+    def contiguous(day):
+        def correlate(allocate):
+            target = allocate(day.data.shape)
+            target[:] = day.data
+            return dataclasses.replace(day, data=target)
+
+        return correlate
+
+    chunked, direct = [], []
+    for d in days:
+        chunked.append(tmp_path / f"chunked-{d.day}.h5")
+        write_day_correlations(chunked[-1], d)
+        direct.append(tmp_path / f"direct-{d.day}.h5")
+        write_correlated_day(direct[-1], contiguous(d))
+    chunk = [("SY.B.", "SY.C."), ("SY.A.", "SY.B."), ("SY.A.", "SY.C.")]
+    stack_params = StackParams(stack_method="all")
+    reference = stack_day_files(chunked, stack_params, chunk)
+    per_pair = 9 * 5 * 401 * 8 * 4
+    monkeypatch.setattr(stack_module, "MEMORY_BYTES", 2 * per_pair)
+    result = stack_day_files(direct, stack_params, chunk)
+    assert result.nrows[:, 0].tolist() == [3, 3, 5]
+    for method in reference.stacks:
+        np.testing.assert_array_equal(result.stacks[method], reference.stacks[method])
+    # B-C on day 1: rows (2+4) w * 1, 2, 3
+    np.testing.assert_allclose(result.stacks["linear"][0, 8], 12.0 * wavelet(n=401), atol=1e-5)

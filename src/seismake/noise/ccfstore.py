@@ -32,7 +32,7 @@ from typing import TypeVar
 import h5py
 import numpy as np
 
-from seismake.directio import DirectDataset, create_direct_dataset
+from seismake.directio import DirectDataset, contiguous_offset, create_direct_dataset
 from seismake.fileio import atomic_output
 from seismake.noise.correlate import DayCorrelations
 from seismake.noise.params import CorrelationParams, StackParams
@@ -190,8 +190,29 @@ def open_checked(path: str | os.PathLike, file_format: str) -> Iterator[h5py.Fil
             raise CorrelationFileError(f"{path}: incomplete {file_format} file ({err})") from err
 
 
+@contextmanager
+def day_data_reader(
+    path: str | os.PathLike,
+) -> Iterator[Callable[[slice, np.ndarray], None]]:
+    """``read(pairs, out)`` copies the correlations of a run of pairs (a slice of the
+    file's pair order) into ``out``, any (n, n_comp, n_sub, n_lag) float32 array or view;
+    past the page cache when the file's data are contiguous (:mod:`seismake.directio`)."""
+    with open_checked(path, FORMAT) as h5:
+        dset = h5["data"]
+        offset = contiguous_offset(dset)
+        if offset is None:
+
+            def read(pairs: slice, out: np.ndarray) -> None:
+                out[...] = dset[pairs]
+
+            yield read
+            return
+        with DirectDataset(h5.filename, offset, dset.shape, dset.dtype, "r") as direct:
+            yield direct.read
+
+
 def read_day_correlations(
-    path: str | os.PathLike, select: Sequence[int] | None = None
+    path: str | os.PathLike, select: Sequence[int] | None = None, with_data: bool = True
 ) -> DayCorrelations:
     """Read a day file written by :func:`write_day_correlations`.
 
@@ -201,6 +222,9 @@ def read_day_correlations(
         Day file.
     select : sequence of int, optional
         Pair indices to read (in the file's order); all pairs by default.
+    with_data : bool
+        Read the correlations too; without, ``data`` is None (read them with
+        :func:`day_data_reader`).
 
     Returns
     -------
@@ -249,7 +273,7 @@ def read_day_correlations(
             substack_start=h5["substack_start"][()],
             ngood=take(h5["ngood"]),
             lags_s=h5["lags_s"][()],
-            data=take(h5["data"]),
+            data=take(h5["data"]) if with_data else None,
             params=read_params(CorrelationParams, h5["params"].attrs),
             gap_s=dict(zip(ids, channels["gap_s"][()].tolist(), strict=True)),
             nonfinite={

@@ -35,7 +35,12 @@ import numpy as np
 import scipy.fft
 import scipy.signal
 
-from seismake.noise.ccfstore import CorrelationFileError, read_day_correlations, read_pair_table
+from seismake.noise.ccfstore import (
+    CorrelationFileError,
+    day_data_reader,
+    read_day_correlations,
+    read_pair_table,
+)
 from seismake.noise.correlate import COMPONENTS_3, DayCorrelations
 from seismake.noise.params import CorrelationParams, StackParams
 
@@ -362,6 +367,18 @@ def pairs_in_chunk(
     return [p for p in pairs if zlib.crc32(f"{p[0]}|{p[1]}".encode()) % n_chunks == chunk]
 
 
+def _runs(source: np.ndarray, target: np.ndarray) -> list[tuple[int, int, int]]:
+    """Runs ``(s0, s1, t0)`` where ``source[k:k + n]`` is ``s0..s1 - 1`` and
+    ``target[k:k + n]`` is ``t0..t0 + n - 1``, covering both index arrays in order."""
+    breaks = np.flatnonzero((np.diff(source) != 1) | (np.diff(target) != 1)) + 1
+    starts = np.concatenate([[0], breaks])
+    stops = np.concatenate([breaks, [source.size]])
+    return [
+        (int(source[a]), int(source[a]) + int(b - a), int(target[a]))
+        for a, b in zip(starts, stops, strict=True)
+    ]
+
+
 def stack_day_files(
     paths: Sequence[str | os.PathLike],
     params: StackParams,
@@ -391,14 +408,16 @@ def stack_day_files(
 
     Notes
     -----
-    All rows of the chunk are held in memory:
-    ``n_pair * n_comp * n_rows * n_lag * 4`` bytes, ``n_rows`` being the
-    substacks per day times the number of days; size the chunks accordingly.
+    The pairs are stacked a block at a time, the block's rows of every day read
+    into one buffer (past the page cache where the day files allow): at least one
+    pair's ``n_comp * n_rows * n_lag * 4`` bytes, ``n_rows`` being the substacks per
+    day times the number of days, and at most about ``MEMORY_BYTES`` with the
+    stacking's temporaries.
     """
     pairs = list_pairs(paths) if pairs is None else [tuple(p) for p in pairs]
     position = {p: k for k, p in enumerate(pairs)}
     n_pair = len(pairs)
-    per_day: list[tuple[str, np.ndarray, DayCorrelations]] = []
+    per_day: list[tuple[str | os.PathLike, np.ndarray, np.ndarray, DayCorrelations]] = []
     reference = None
     for path in paths:
         s1, s2 = read_pair_table(path)
@@ -407,7 +426,7 @@ def stack_day_files(
             if key in position:
                 file_index.append(k)
                 chunk_index.append(position[key])
-        day = read_day_correlations(path, file_index)
+        day = read_day_correlations(path, file_index, with_data=False)
         if reference is None:
             reference = day
         elif day.components != reference.components or not np.array_equal(
@@ -418,7 +437,8 @@ def stack_day_files(
             )
         if day.reason:
             logger.info("%s: day %s has no correlations (%s)", path, day.day, day.reason)
-        per_day.append((day.day, np.asarray(chunk_index, dtype=np.int64), day))
+        index = np.asarray(chunk_index, dtype=np.int64)
+        per_day.append((path, np.asarray(file_index, dtype=np.int64), index, day))
     if reference is None:
         raise ValueError("stack_day_files: no day file given")
     comps = reference.components
@@ -434,27 +454,36 @@ def stack_day_files(
     }
     seen = np.zeros(n_pair, dtype=bool)
     ndays = np.zeros(n_pair, dtype=np.int32)
-    n_rows = sum(day.data.shape[2] for _, _, day in per_day)
-    rows = np.zeros((n_pair, n_comp, n_rows, lags.size), dtype=np.float32)
+    first_row = np.cumsum([0] + [day.ngood.shape[2] for *_, day in per_day])
+    n_rows = int(first_row[-1])
     mask = np.zeros((n_pair, n_comp, n_rows), dtype=bool)
-    offset = 0
-    for _, index, day in per_day:
-        n_sub = day.data.shape[2]
+    for (_, _, index, day), offset in zip(per_day, first_row, strict=False):
         if index.size:
-            rows[index, :, offset : offset + n_sub] = day.data
-            mask[index, :, offset : offset + n_sub] = day.ngood > 0
+            mask[index, :, offset : offset + day.ngood.shape[2]] = day.ngood > 0
             ndays[index] += (day.ngood > 0).any(axis=(1, 2))
             new = ~seen[index]
             for name, values in meta.items():
                 values[index[new]] = getattr(day, name)[new]
             seen[index] = True
-        offset += n_sub
+    # a block of pairs at a time: its rows of every day in one buffer, reused
     stacks: dict[str, list[np.ndarray]] = {m: [] for m in params.methods}
     nrows = np.zeros((n_pair, n_comp), dtype=np.int32)
     per_pair = max(n_comp * max(n_rows, 1) * lags.size * 8 * 4, 1)
-    for start in range(0, n_pair, max(1, MEMORY_BYTES // per_pair)):
-        block = slice(start, min(n_pair, start + max(1, MEMORY_BYTES // per_pair)))
-        result, nrows[block] = stack_rows(rows[block], mask[block], params)
+    size = max(1, min(n_pair, MEMORY_BYTES // per_pair))
+    rows = np.zeros((size, n_comp, n_rows, lags.size), dtype=np.float32)
+    for start in range(0, n_pair, size):
+        block = slice(start, min(n_pair, start + size))
+        buffer = rows[: block.stop - start]
+        buffer[...] = 0
+        for (path, file_index, index, day), offset in zip(per_day, first_row, strict=False):
+            inside = (index >= block.start) & (index < block.stop)
+            if not inside.any():
+                continue
+            sub = slice(offset, offset + day.ngood.shape[2])
+            with day_data_reader(path) as read:
+                for f0, f1, p0 in _runs(file_index[inside], index[inside] - start):
+                    read(slice(f0, f1), buffer[p0 : p0 + f1 - f0, :, sub])
+        result, nrows[block] = stack_rows(buffer, mask[block], params)
         for method, values in result.items():
             stacks[method].append(values)
     empty = np.zeros((0, n_comp, lags.size), dtype=np.float32)
@@ -482,7 +511,7 @@ def stack_day_files(
         rtz=rtz,
         nrows=nrows,
         ndays=ndays,
-        days=[d for d, _, _ in per_day],
+        days=[day.day for *_, day in per_day],
         params=params,
         correlation_params=reference.params,
     )
