@@ -21,15 +21,16 @@ Printed per station pair: the correlation coefficient of the linear stacks of th
 (ZZ, and the lowest over the 9 ENZ combinations), and of the linear stacks of the
 windows clear of NoisePy's day-end tapers ("interior": NoisePy and ObsPy's
 ``remove_response`` taper 5 % of the day, 4320 s, at each end; seismake at most 20 s),
-where both codes see the same samples. The last two columns ("like NoisePy") repeat
-the interior comparison with seismake run with NoisePy's two per-window choices,
-patched in for this comparison only: a circular correlation over
-``next_fast_len(cc_len)`` points (NoisePy's lags wrap around; seismake zero-pads to
-``cc_len + maxlag`` so that every lag is a linear correlation) and a Hann taper of 20
-samples per window end (seismake: 20 s). Then the wall time of each stage (NoisePy's own
-stage timings) and the throughput in station pair-days per second of seismake as it
-is, both codes on all cores of the machine, both correlating every station with itself
-too, each started after ``sync`` so that neither pays for the other's writes.
+where both codes see the same samples. The last four columns ("like NoisePy") repeat
+both comparisons with seismake run with NoisePy's three choices, patched in for this
+comparison only: a circular correlation over ``next_fast_len(cc_len)`` points
+(NoisePy's lags wrap around; seismake zero-pads to ``cc_len + maxlag`` so that every
+lag is a linear correlation), a Hann taper of 20 samples per window end (seismake:
+20 s) and 5 % of the day at each end (seismake: 20 s). Then the wall time of each
+stage (NoisePy's own stage timings) and the throughput in station pair-days per second
+of seismake as it is, both codes on all cores of the machine, both correlating every
+station with itself too, each started after ``sync`` so that neither pays for the
+other's writes.
 
 NoisePy stores its zero lag one sample late for even FFT lengths; its traces are shifted
 by one sample before the comparison. Pairs NoisePy stores in the other order are
@@ -341,20 +342,31 @@ def seismake_run(root: Path, work: Path, params: dict, threads: int) -> dict:
 
 
 @contextmanager
-def noisepy_window_choices() -> Iterator[None]:
-    """Run seismake with NoisePy's FFT length (circular lags) and 20-sample window taper."""
+def noisepy_choices() -> Iterator[None]:
+    """Run seismake with NoisePy's FFT length (circular lags), 20-sample window taper and
+    5 % day-end tapers."""
+    import numpy as np
     import scipy.fft
 
     import seismake.noise.correlate as correlate
+    import seismake.noise.preprocess as preprocess
     import seismake.noise.windows as windows
 
-    saved = correlate.fft_length, windows.taper_window
+    def window_taper(n: int, sampling_rate: float) -> np.ndarray:
+        n_side = int(min(preprocess.TAPER_FRACTION * n, 20))
+        taper = np.ones(n)
+        ramp = np.hanning(2 * n_side + 1)[:n_side]
+        taper[:n_side], taper[n - n_side :] = ramp, ramp[::-1]
+        return taper
+
+    saved = correlate.fft_length, windows.taper_window, preprocess.TAPER_MAX_S
     correlate.fft_length = lambda n_len, n_maxlag: scipy.fft.next_fast_len(n_len, real=True)
-    windows.taper_window = lambda n, sampling_rate: saved[1](n, 1.0)  # 20 samples at most
+    windows.taper_window = window_taper
+    preprocess.TAPER_MAX_S = np.inf  # the day's single segment: 5 % at each end
     try:
         yield
     finally:
-        correlate.fft_length, windows.taper_window = saved
+        correlate.fft_length, windows.taper_window, preprocess.TAPER_MAX_S = saved
 
 
 # -- comparison --------------------------------------------------------------------------------
@@ -422,22 +434,23 @@ def main() -> None:
         ours = seismake_run(root, work / "seismake", params, a.threads)
         full = compare(ours["stacks"], work / "noisepy" / "stacks.npz")
         inner = compare(ours["interior"], work / "noisepy" / "interior.npz")
-        with noisepy_window_choices():
+        with noisepy_choices():
             alike = seismake_run(root, work / "seismake-like-noisepy", params, a.threads)
+        full_alike = compare(alike["stacks"], work / "noisepy" / "stacks.npz")
         inner_alike = compare(alike["interior"], work / "noisepy" / "interior.npz")
         print(
             f"\n{name}: time_norm={params['time_norm']}, freq_norm={params['freq_norm']}, "
             f"cc_method={params['cc_method']}; NoisePy {version}; seismake threads={a.threads}"
         )
         print("correlation coefficient of the linear stacks, seismake vs NoisePy")
-        widths = (7, 8, 12, 13, 10, 10)
-        heads = ("day ZZ", "day min", "interior ZZ", "interior min", "like ZZ", "like min")
-        print(f"{'':<14} {'seismake':^43} {'like NoisePy':^21}")
+        widths = (7, 8, 12, 13, 7, 8, 12, 13)
+        heads = ("day ZZ", "day min", "interior ZZ", "interior min") * 2
+        print(f"{'':<14} {'seismake':^43} {'seismake like NoisePy':^43}")
         print(f"{'pair':<14} " + " ".join(f"{h:>{w}}" for h, w in zip(heads, widths, strict=True)))
         rows = []
         for pair in sorted(full):
             values = [full[pair].get("ZZ", np.nan), min(full[pair].values())]
-            for table in (inner, inner_alike):
+            for table in (inner, full_alike, inner_alike):
                 values += [
                     table.get(pair, {}).get("ZZ", np.nan),
                     min(table.get(pair, {"": np.nan}).values()),
