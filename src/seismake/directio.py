@@ -32,7 +32,8 @@ _STAGES = threading.local()
 def create_direct_dataset(
     h5: h5py.File, name: str, shape: tuple[int, ...], dtype: str = "<f4"
 ) -> DirectDataset:
-    """Create a contiguous dataset with its file space allocated now, unwritten.
+    """Create a contiguous dataset with its file space allocated now, unwritten: bytes
+    never written read as zeros (a file's unwritten bytes are zeros).
 
     Parameters
     ----------
@@ -95,7 +96,7 @@ class DirectDataset:
     ) -> None:
         self.path, self.offset, self.shape, self.dtype = path, offset, shape, np.dtype(dtype)
         flags = {"r": os.O_RDONLY, "w": os.O_WRONLY}[mode]
-        self._fd = os.open(path, flags)
+        self._fd: int | None = os.open(path, flags)
         try:
             self._direct: int | None = os.open(path, flags | os.O_DIRECT)
         except OSError:
@@ -112,7 +113,7 @@ class DirectDataset:
         for fd in (self._fd, self._direct):
             if fd is not None:
                 os.close(fd)
-        self._fd, self._direct = -1, None
+        self._fd = self._direct = None
 
     def _byte_range(self, key) -> tuple[int, tuple[int, ...]]:
         """File offset and shape of the run selected by ``key``."""

@@ -301,7 +301,7 @@ def _group_cross_spectra(
     """Sum over the windows of each group of ``conj(L_i) R_j`` into ``full[:P, :, :k1]``.
 
     ``full`` is a (>= P, n_sub, n_fft // 2 + 1) complex64 buffer whose bins from
-    ``k1`` on are zero (scipy's irfft pads short inputs slowly). With several
+    ``k1`` on are zero (the inverse FFTs read whole rows). With several
     windows per group and dense combinations this is one batched complex matrix
     product per frequency bin over the window axis; otherwise the products are
     formed per left-hand channel. For coherency also returns the window-summed
